@@ -1,0 +1,18 @@
+"""pmm_mixture: a mixture-of-Hill-curves saturation for PyMC-Marketing."""
+
+from pmm_mixture.priors import (
+    DirichletWeights,
+    OrderedKappa,
+    PooledSlope,
+    StickBreakingWeights,
+)
+from pmm_mixture.saturation import MixtureHillSaturation
+
+__all__ = [
+    "DirichletWeights",
+    "MixtureHillSaturation",
+    "OrderedKappa",
+    "PooledSlope",
+    "StickBreakingWeights",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,478 @@
+"""Structured priors for the components of a mixture saturation.
+
+Each class here is a :class:`pymc_extras.prior.VariableFactory`: it has ``dims``
+and ``create_variable(name, xdist=False)``, so it can be passed wherever
+PyMC-Marketing accepts a ``Prior``. The last entry of ``dims`` must be the
+component dimension (``"component"``); the dims before it (``"channel"``, and
+for example ``"geo"``) are the *outer* dims the structure is repeated over.
+
+- :class:`StickBreakingWeights`: sparse truncated stick-breaking weights.
+- :class:`DirichletWeights`: symmetric Dirichlet weights.
+- :class:`OrderedKappa`: half-saturation points strictly increasing along the
+  component dim, with a spacing prior between neighbours.
+- :class:`PooledSlope`: Hill slopes partially pooled on the log scale,
+  non-centred.
+
+The number of components is read from the model's ``"component"`` coordinate,
+which :class:`pmm_mixture.MixtureHillSaturation` adds before creating variables.
+Structures of length ``K - 1`` (stick breaks, kappa gaps) use the coordinate
+``"component_step"``.
+
+Examples
+--------
+.. code-block:: python
+
+    import pymc as pm
+    from pmm_mixture.priors import OrderedKappa
+
+    coords = {"channel": ["tv", "radio"], "component": [0, 1, 2]}
+    with pm.Model(coords=coords):
+        kappa = OrderedKappa().create_variable("kappa")
+    draws = pm.draw(kappa, draws=100)
+    assert (draws[..., 1:] > draws[..., :-1]).all()
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any, ClassVar
+
+import numpy as np
+import pymc as pm
+import pymc.dims as pmd
+import pytensor.xtensor as ptx
+import xarray as xr
+from pymc_extras.deserialize import deserialize, register_deserialization
+from pymc_extras.prior import Prior
+from pytensor.xtensor import as_xtensor
+from pytensor.xtensor.type import XTensorVariable
+
+from pymc_marketing.serialization import serialization
+
+COMPONENT_DIM = "component"
+STEP_DIM = "component_step"
+
+_POSITIVE_DISTRIBUTIONS = frozenset(
+    {
+        "Exponential",
+        "Gamma",
+        "HalfCauchy",
+        "HalfNormal",
+        "HalfStudentT",
+        "InverseGamma",
+        "LogNormal",
+        "Weibull",
+    }
+)
+
+
+def ensure_component_coords(model: pm.Model, n_components: int) -> None:
+    """Add the ``component`` (and ``component_step``) coordinates to ``model``.
+
+    Existing coordinates are kept when their length matches ``n_components``.
+
+    Raises
+    ------
+    ValueError
+        If the model already has a ``component`` coordinate of another length.
+    """
+    existing = model.coords.get(COMPONENT_DIM)
+    if existing is not None and len(existing) != n_components:
+        raise ValueError(
+            f"The model already has a {COMPONENT_DIM!r} coordinate of length "
+            f"{len(existing)}, but the saturation has n_components={n_components}."
+        )
+    if existing is None:
+        model.add_coord(COMPONENT_DIM, list(range(n_components)))
+    if n_components > 1 and STEP_DIM not in model.coords:
+        model.add_coord(STEP_DIM, list(range(n_components - 1)))
+
+
+def _n_components(model: pm.Model) -> int:
+    if COMPONENT_DIM not in model.coords:
+        raise ValueError(
+            f"The model has no {COMPONENT_DIM!r} coordinate. Add it with "
+            f"`model.add_coord({COMPONENT_DIM!r}, range(K))` or build the variable "
+            "through MixtureHillSaturation, which adds it."
+        )
+    return len(model.coords[COMPONENT_DIM])
+
+
+def _with_dims(prior: Any, dims: tuple[str, ...]) -> Any:
+    """Return a copy of ``prior`` with ``dims`` if it has none."""
+    if not hasattr(prior, "create_variable"):
+        return prior
+    prior = deepcopy(prior)
+    if prior.dims is None or prior.dims == ():
+        prior.dims = dims
+    return prior
+
+
+def _create(value: Any, name: str) -> Any:
+    """Create a sub-variable from a prior, or pass a constant through."""
+    if hasattr(value, "create_variable"):
+        return value.create_variable(name, xdist=True)
+    if isinstance(value, xr.DataArray):
+        return as_xtensor(value.values, dims=value.dims)
+    return value
+
+
+def _output(var: XTensorVariable, dims: tuple[str, ...], xdist: bool) -> Any:
+    return var if xdist else var.transpose(*dims).values
+
+
+def _serialize(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _deserialize(value: Any) -> Any:
+    return deserialize(value) if isinstance(value, dict) else value
+
+
+class ComponentPrior:
+    """Base class of the structured component priors.
+
+    Subclasses set ``parameter_names`` and implement ``_build``, which returns
+    the variable as an ``XTensorVariable`` with dims ``self.dims``.
+    """
+
+    parameter_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        **parameters: Any,
+    ) -> None:
+        dims = (dims,) if isinstance(dims, str) else tuple(dims)
+        if not dims or dims[-1] != COMPONENT_DIM:
+            raise ValueError(
+                f"{type(self).__name__} needs dims ending in {COMPONENT_DIM!r}, "
+                f"got dims={dims}."
+            )
+        if unknown := set(parameters) - set(self.parameter_names):
+            raise ValueError(
+                f"Unknown parameters {sorted(unknown)} for {type(self).__name__}; "
+                f"expected {list(self.parameter_names)}."
+            )
+        self.dims = dims
+        self.parameters = {name: deepcopy(v) for name, v in parameters.items()}
+
+    @property
+    def outer_dims(self) -> tuple[str, ...]:
+        """Dims the component structure is repeated over (all but the last)."""
+        return self.dims[:-1]
+
+    def create_variable(self, name: str, xdist: bool = False) -> Any:
+        """Create the variable ``name`` in the current model.
+
+        Parameters
+        ----------
+        name : str
+            Name of the variable; sub-variables are prefixed with it.
+        xdist : bool, default False
+            Return an ``XTensorVariable`` with named dims instead of a tensor.
+        """
+        model = pm.modelcontext(None)
+        var = self._build(name, _n_components(model))
+        return _output(var, self.dims, xdist)
+
+    def _build(self, name: str, n_components: int) -> XTensorVariable:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize to a JSON-safe dict."""
+        return {
+            "dims": list(self.dims),
+            "parameters": {k: _serialize(v) for k, v in self.parameters.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComponentPrior:
+        """Rebuild from :meth:`to_dict` output."""
+        parameters = {k: _deserialize(v) for k, v in data["parameters"].items()}
+        return cls(dims=tuple(data["dims"]), **parameters)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the class and the serialized form agree."""
+        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        """Readable representation."""
+        params = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
+        return f"{type(self).__name__}({params}, dims={self.dims})"
+
+
+class StickBreakingWeights(ComponentPrior):
+    r"""Sparse truncated stick-breaking weights over the component dim.
+
+    .. math::
+
+        v_k \sim \mathrm{Beta}(1, \alpha),\quad
+        w_1 = v_1,\quad w_k = v_k \prod_{j<k} (1 - v_j),\quad
+        w_K = \prod_{j<K} (1 - v_j)
+
+    A small ``alpha`` puts most of the mass on the first components, so
+    surplus components are pruned toward zero weight; ``E[w_k]`` decreases
+    geometrically in ``k``. The breaks are the variable ``{name}_stick`` with
+    dims ``(*outer_dims, "component_step")``; the weights are the
+    deterministic ``{name}``. With one component the weight is fixed at 1.
+
+    This is the truncated process of :class:`pymc.StickBreakingWeights`, built
+    from ``pymc.dims`` Beta breaks so that the weights carry named dims (the
+    xtensor graph of PyMC-Marketing 1.x needs them) and prior predictive
+    draws follow the same construction.
+
+    Parameters
+    ----------
+    alpha : float or Prior, default 0.5
+        Concentration of the breaks; a ``Prior`` learns it (its dims must be a
+        subset of the outer dims).
+    dims : tuple of str, default ("channel", "component")
+
+    Examples
+    --------
+    .. code-block:: python
+
+        import pymc as pm
+        from pmm_mixture.priors import StickBreakingWeights
+
+        coords = {"channel": ["tv"], "component": [0, 1, 2, 3]}
+        with pm.Model(coords=coords):
+            weights = StickBreakingWeights(alpha=0.5).create_variable("w")
+        assert abs(pm.draw(weights).sum() - 1) < 1e-12
+    """
+
+    parameter_names = ("alpha",)
+
+    def __init__(
+        self,
+        alpha: float | Prior = 0.5,
+        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+    ) -> None:
+        if not hasattr(alpha, "create_variable") and not float(alpha) > 0:
+            raise ValueError(f"alpha must be positive, got {alpha}.")
+        super().__init__(dims=dims, alpha=alpha)
+
+    def _build(self, name: str, n_components: int) -> XTensorVariable:
+        if n_components == 1:
+            ones = as_xtensor(np.ones(1), dims=(COMPONENT_DIM,))
+            zeros = _zeros(self.outer_dims)
+            return pmd.Deterministic(
+                name, (ones + zeros).transpose(*self.dims), dims=self.dims
+            )
+        alpha = _create(self.parameters["alpha"], f"{name}_alpha")
+        sticks = pmd.Beta(
+            f"{name}_stick", alpha=1.0, beta=alpha, dims=(*self.outer_dims, STEP_DIM)
+        )
+        breaks = sticks.rename({STEP_DIM: COMPONENT_DIM})
+        first = breaks.isel({COMPONENT_DIM: slice(0, 1)})
+        one = ptx.ones_like(first)
+        # w = (v_1, ..., v_{K-1}, 1) * (1, r_1, ..., r_{K-1}), r_k = prod_{j<=k}(1 - v_j)
+        remaining = (1.0 - breaks).cumprod(COMPONENT_DIM)
+        weights = ptx.concat([breaks, one], dim=COMPONENT_DIM) * ptx.concat(
+            [one, remaining], dim=COMPONENT_DIM
+        )
+        return pmd.Deterministic(name, weights.transpose(*self.dims), dims=self.dims)
+
+
+class DirichletWeights(ComponentPrior):
+    """Symmetric Dirichlet weights over the component dim.
+
+    A concentration below 1 is sparse and, unlike stick-breaking, treats every
+    component alike a priori.
+
+    Parameters
+    ----------
+    concentration : float, default 0.5
+        The Dirichlet parameter, the same for every component.
+    dims : tuple of str, default ("channel", "component")
+
+    Examples
+    --------
+    .. code-block:: python
+
+        from pmm_mixture import MixtureHillSaturation
+        from pmm_mixture.priors import DirichletWeights
+
+        saturation = MixtureHillSaturation(
+            n_components=4, priors={"weights": DirichletWeights(concentration=0.3)}
+        )
+    """
+
+    parameter_names = ("concentration",)
+
+    def __init__(
+        self,
+        concentration: float = 0.5,
+        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+    ) -> None:
+        if not float(concentration) > 0:
+            raise ValueError(f"concentration must be positive, got {concentration}.")
+        super().__init__(dims=dims, concentration=float(concentration))
+
+    def _build(self, name: str, n_components: int) -> XTensorVariable:
+        a = as_xtensor(
+            np.full(n_components, self.parameters["concentration"]),
+            dims=(COMPONENT_DIM,),
+        )
+        return pmd.Dirichlet(name, a=a, core_dims=COMPONENT_DIM, dims=self.dims)
+
+
+class OrderedKappa(ComponentPrior):
+    r"""Half-saturation points strictly increasing along the component dim.
+
+    .. math::
+
+        \log\kappa_1 \sim p_{\text{first}},\qquad
+        \log\kappa_{k+1} = \log\kappa_k + g_k,\quad g_k \sim p_{\text{gap}} > 0
+
+    Ordering removes label switching. A gap prior with zero density at zero
+    (the default ``Gamma(alpha=2)``) keeps neighbouring components from
+    collapsing onto the same point. Sub-variables: ``{name}_log_first``
+    (outer dims) and ``{name}_log_gap`` (outer dims and ``"component_step"``).
+
+    Parameters
+    ----------
+    log_first : Prior
+        Prior of the log of the smallest kappa. Default
+        ``Normal(mu=log(0.2), sigma=0.7)``: on max-scaled spend, 95 % of the
+        mass between 0.05 and 0.8.
+    log_gap : Prior
+        Prior of the log-ratio of neighbouring kappas; must have positive
+        support. Default ``Gamma(alpha=2, beta=2)`` (mean gap 1, a factor
+        of e between neighbours).
+    dims : tuple of str, default ("channel", "component")
+
+    Examples
+    --------
+    .. code-block:: python
+
+        import numpy as np
+        from pymc_extras.prior import Prior
+        from pmm_mixture.priors import OrderedKappa
+
+        kappa = OrderedKappa(
+            log_first=Prior("Normal", mu=np.log(0.1), sigma=0.5),
+            log_gap=Prior("Gamma", alpha=3, beta=4),
+        )
+    """
+
+    parameter_names = ("log_first", "log_gap")
+    is_ordered: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        log_first: Prior | None = None,
+        log_gap: Prior | None = None,
+        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+    ) -> None:
+        log_first = log_first or Prior("Normal", mu=float(np.log(0.2)), sigma=0.7)
+        log_gap = log_gap or Prior("Gamma", alpha=2.0, beta=2.0)
+        if isinstance(log_gap, Prior) and log_gap.distribution not in (
+            _POSITIVE_DISTRIBUTIONS
+        ):
+            raise ValueError(
+                "OrderedKappa's log_gap prior must have positive support so kappa "
+                f"increases strictly; got {log_gap.distribution!r}. Use one of "
+                f"{sorted(_POSITIVE_DISTRIBUTIONS)}."
+            )
+        super().__init__(dims=dims, log_first=log_first, log_gap=log_gap)
+
+    def _build(self, name: str, n_components: int) -> XTensorVariable:
+        log_first = _create(
+            _with_dims(self.parameters["log_first"], self.outer_dims),
+            f"{name}_log_first",
+        )
+        log_first = as_xtensor(log_first) + _zeros(self.outer_dims)
+        log_kappa = log_first.expand_dims(COMPONENT_DIM)
+        if n_components > 1:
+            gaps = _create(
+                _with_dims(self.parameters["log_gap"], (*self.outer_dims, STEP_DIM)),
+                f"{name}_log_gap",
+            )
+            rest = log_first + gaps.rename({STEP_DIM: COMPONENT_DIM}).cumsum(
+                COMPONENT_DIM
+            )
+            log_kappa = ptx.concat([log_kappa, rest], dim=COMPONENT_DIM)
+        kappa = ptx.math.exp(log_kappa)
+        return pmd.Deterministic(name, kappa.transpose(*self.dims), dims=self.dims)
+
+
+class PooledSlope(ComponentPrior):
+    r"""Hill slopes partially pooled on the log scale, non-centred.
+
+    .. math::
+
+        \log s_{c,k} = \mu_c + \sigma z_{c,k},\qquad z_{c,k} \sim N(0, 1)
+
+    Sub-variables: ``{name}_log_mu`` (outer dims unless the prior sets its
+    own, e.g. ``dims=()`` for one model-level mean), ``{name}_log_sigma``
+    (scalar unless the prior sets dims) and ``{name}_offset`` (all dims).
+
+    Parameters
+    ----------
+    log_mu : Prior
+        Prior of the mean log-slope. Default ``Normal(mu=log(1.5), sigma=0.5)``:
+        median slope 1.5 (mildly S-shaped), 95 % between 0.56 and 4.
+    log_sigma : Prior
+        Prior of the spread of log-slopes around the mean. Default
+        ``HalfNormal(sigma=0.3)``.
+    dims : tuple of str, default ("channel", "component")
+
+    Examples
+    --------
+    .. code-block:: python
+
+        from pymc_extras.prior import Prior
+        from pmm_mixture.priors import PooledSlope
+
+        # one model-level mean instead of one per channel
+        slope = PooledSlope(log_mu=Prior("Normal", mu=0.4, sigma=0.3, dims=()))
+    """
+
+    parameter_names = ("log_mu", "log_sigma")
+
+    def __init__(
+        self,
+        log_mu: Prior | None = None,
+        log_sigma: Prior | None = None,
+        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+    ) -> None:
+        log_mu = log_mu or Prior("Normal", mu=float(np.log(1.5)), sigma=0.5)
+        log_sigma = log_sigma or Prior("HalfNormal", sigma=0.3)
+        super().__init__(dims=dims, log_mu=log_mu, log_sigma=log_sigma)
+
+    def _build(self, name: str, n_components: int) -> XTensorVariable:
+        log_mu_prior = self.parameters["log_mu"]
+        if getattr(log_mu_prior, "dims", ()) is None:
+            log_mu_prior = _with_dims(log_mu_prior, self.outer_dims)
+        log_mu = as_xtensor(_create(log_mu_prior, f"{name}_log_mu"))
+        log_sigma = as_xtensor(_create(self.parameters["log_sigma"], f"{name}_log_sigma"))
+        offset = pmd.Normal(f"{name}_offset", mu=0.0, sigma=1.0, dims=self.dims)
+        slope = ptx.math.exp(log_mu + log_sigma * offset)
+        return pmd.Deterministic(name, slope.transpose(*self.dims), dims=self.dims)
+
+
+def _zeros(dims: tuple[str, ...]) -> XTensorVariable:
+    """Zeros with the model's lengths for ``dims``, to broadcast against."""
+    model = pm.modelcontext(None)
+    shape = tuple(len(model.coords[dim]) for dim in dims)
+    return as_xtensor(np.zeros(shape), dims=dims)
+
+
+def _register(cls: type[ComponentPrior]) -> type[ComponentPrior]:
+    serialization.register(cls)
+    type_key = f"{cls.__module__}.{cls.__qualname__}"
+    register_deserialization(
+        is_type=lambda data: isinstance(data, dict) and data.get("__type__") == type_key,
+        deserialize=lambda data: cls.from_dict(data),
+    )
+    return cls
+
+
+for _cls in (StickBreakingWeights, DirichletWeights, OrderedKappa, PooledSlope):
+    _register(_cls)
