@@ -1,5 +1,6 @@
 """pmm_mixture: a mixture-of-Hill-curves saturation for PyMC-Marketing."""
 
+from pmm_mixture.lift_test import install as _install_lift_test
 from pmm_mixture.priors import (
     DirichletWeights,
     OrderedKappa,
@@ -7,6 +8,8 @@ from pmm_mixture.priors import (
     StickBreakingWeights,
 )
 from pmm_mixture.saturation import MixtureHillSaturation
+
+_install_lift_test()
 
 __all__ = [
     "DirichletWeights",

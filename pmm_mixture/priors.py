@@ -30,6 +30,7 @@ Examples
         kappa = OrderedKappa().create_variable("kappa")
     draws = pm.draw(kappa, draws=100)
     assert (draws[..., 1:] > draws[..., :-1]).all()
+
 """
 
 from __future__ import annotations
@@ -44,10 +45,9 @@ import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_extras.deserialize import deserialize, register_deserialization
 from pymc_extras.prior import Prior
+from pymc_marketing.serialization import serialization
 from pytensor.xtensor import as_xtensor
 from pytensor.xtensor.type import XTensorVariable
-
-from pymc_marketing.serialization import serialization
 
 COMPONENT_DIM = "component"
 STEP_DIM = "component_step"
@@ -75,6 +75,7 @@ def ensure_component_coords(model: pm.Model, n_components: int) -> None:
     ------
     ValueError
         If the model already has a ``component`` coordinate of another length.
+
     """
     existing = model.coords.get(COMPONENT_DIM)
     if existing is not None and len(existing) != n_components:
@@ -175,6 +176,7 @@ class ComponentPrior:
             Name of the variable; sub-variables are prefixed with it.
         xdist : bool, default False
             Return an ``XTensorVariable`` with named dims instead of a tensor.
+
         """
         model = pm.modelcontext(None)
         var = self._build(name, _n_components(model))
@@ -244,6 +246,7 @@ class StickBreakingWeights(ComponentPrior):
         with pm.Model(coords=coords):
             weights = StickBreakingWeights(alpha=0.5).create_variable("w")
         assert abs(pm.draw(weights).sum() - 1) < 1e-12
+
     """
 
     parameter_names = ("alpha",)
@@ -271,7 +274,8 @@ class StickBreakingWeights(ComponentPrior):
         breaks = sticks.rename({STEP_DIM: COMPONENT_DIM})
         first = breaks.isel({COMPONENT_DIM: slice(0, 1)})
         one = ptx.ones_like(first)
-        # w = (v_1, ..., v_{K-1}, 1) * (1, r_1, ..., r_{K-1}), r_k = prod_{j<=k}(1 - v_j)
+        # w = (v_1, ..., v_{K-1}, 1) * (1, r_1, ..., r_{K-1}),
+        # r_k = prod_{j<=k} (1 - v_j)
         remaining = (1.0 - breaks).cumprod(COMPONENT_DIM)
         weights = ptx.concat([breaks, one], dim=COMPONENT_DIM) * ptx.concat(
             [one, remaining], dim=COMPONENT_DIM
@@ -301,6 +305,7 @@ class DirichletWeights(ComponentPrior):
         saturation = MixtureHillSaturation(
             n_components=4, priors={"weights": DirichletWeights(concentration=0.3)}
         )
+
     """
 
     parameter_names = ("concentration",)
@@ -359,6 +364,7 @@ class OrderedKappa(ComponentPrior):
             log_first=Prior("Normal", mu=np.log(0.1), sigma=0.5),
             log_gap=Prior("Gamma", alpha=3, beta=4),
         )
+
     """
 
     parameter_names = ("log_first", "log_gap")
@@ -432,6 +438,7 @@ class PooledSlope(ComponentPrior):
 
         # one model-level mean instead of one per channel
         slope = PooledSlope(log_mu=Prior("Normal", mu=0.4, sigma=0.3, dims=()))
+
     """
 
     parameter_names = ("log_mu", "log_sigma")
@@ -451,7 +458,9 @@ class PooledSlope(ComponentPrior):
         if getattr(log_mu_prior, "dims", ()) is None:
             log_mu_prior = _with_dims(log_mu_prior, self.outer_dims)
         log_mu = as_xtensor(_create(log_mu_prior, f"{name}_log_mu"))
-        log_sigma = as_xtensor(_create(self.parameters["log_sigma"], f"{name}_log_sigma"))
+        log_sigma = as_xtensor(
+            _create(self.parameters["log_sigma"], f"{name}_log_sigma")
+        )
         offset = pmd.Normal(f"{name}_offset", mu=0.0, sigma=1.0, dims=self.dims)
         slope = ptx.math.exp(log_mu + log_sigma * offset)
         return pmd.Deterministic(name, slope.transpose(*self.dims), dims=self.dims)
@@ -468,7 +477,9 @@ def _register(cls: type[ComponentPrior]) -> type[ComponentPrior]:
     serialization.register(cls)
     type_key = f"{cls.__module__}.{cls.__qualname__}"
     register_deserialization(
-        is_type=lambda data: isinstance(data, dict) and data.get("__type__") == type_key,
+        is_type=lambda data: (
+            isinstance(data, dict) and data.get("__type__") == type_key
+        ),
         deserialize=lambda data: cls.from_dict(data),
     )
     return cls

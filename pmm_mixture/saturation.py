@@ -1,9 +1,9 @@
-"""Mixture-of-Hill-curves saturation for PyMC-Marketing's MMM.
+r"""Mixture-of-Hill-curves saturation for PyMC-Marketing's MMM.
 
 .. math::
 
-    f_c(x) = \\beta_c \\sum_{k=1}^{K} w_{c,k}\\,
-        \\frac{x^{s_{c,k}}}{\\kappa_{c,k}^{s_{c,k}} + x^{s_{c,k}}}
+    f_c(x) = \beta_c \sum_{k=1}^{K} w_{c,k}\,
+        \frac{x^{s_{c,k}}}{\kappa_{c,k}^{s_{c,k}} + x^{s_{c,k}}}
 
 Each channel's response is a weighted sum of ``K`` Hill curves: one per
 audience segment, ``w`` the segment's share of the channel's maximum effect
@@ -23,6 +23,7 @@ Examples
         adstock=GeometricAdstock(l_max=6),
         saturation=MixtureHillSaturation(n_components=5),
     )
+
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 from pymc_extras.prior import Prior
-from pytensor.xtensor import as_xtensor
-
 from pymc_marketing.mmm.components.saturation import SaturationTransformation
 from pymc_marketing.mmm.transformers import hill_function
 from pymc_marketing.serialization import serialization
+from pytensor.xtensor import as_xtensor
 
 from pmm_mixture.priors import (
     COMPONENT_DIM,
@@ -81,7 +81,9 @@ def _check_n_components(n_components: Any) -> int:
             f"({type(n_components).__name__})."
         )
     if n_components < 1:
-        raise ValueError(f"n_components must be a positive integer, got {n_components}.")
+        raise ValueError(
+            f"n_components must be a positive integer, got {n_components}."
+        )
     return int(n_components)
 
 
@@ -133,6 +135,7 @@ class MixtureHillSaturation(SaturationTransformation):
         curve = saturation.sample_curve(prior, max_value=2.0)
         assert curve.sizes["x"] == 100
         assert np.all(np.diff(curve.values, axis=-1) >= -1e-12)
+
     """
 
     def __init__(
