@@ -219,8 +219,10 @@ class StickBreakingWeights(ComponentPrior):
 
     A small ``alpha`` puts most of the mass on the first components, so
     surplus components are pruned toward zero weight; ``E[w_k]`` decreases
-    geometrically in ``k``. The breaks are the variable ``{name}_stick`` with
-    dims ``(*outer_dims, "component_step")``; the weights are the
+    geometrically in ``k``. Each break is sampled as
+    ``S_k = -log(1 - v_k) ~ Exponential(alpha)``, the same prior with a
+    geometry NUTS handles for small ``alpha``: the variable ``{name}_stick``
+    with dims ``(*outer_dims, "component_step")``. The weights are the
     deterministic ``{name}``. With one component the weight is fixed at 1.
 
     This is the truncated process of :class:`pymc.StickBreakingWeights`, built
@@ -268,15 +270,17 @@ class StickBreakingWeights(ComponentPrior):
                 name, (ones + zeros).transpose(*self.dims), dims=self.dims
             )
         alpha = _create(self.parameters["alpha"], f"{name}_alpha")
-        sticks = pmd.Beta(
-            f"{name}_stick", alpha=1.0, beta=alpha, dims=(*self.outer_dims, STEP_DIM)
-        )
-        breaks = sticks.rename({STEP_DIM: COMPONENT_DIM})
-        first = breaks.isel({COMPONENT_DIM: slice(0, 1)})
-        one = ptx.ones_like(first)
+        # v ~ Beta(1, alpha) is sampled as S = -log(1 - v) ~ Exponential(alpha):
+        # the same prior, but log(S) has a light upper tail where logit(v) has
+        # a heavy one (rate alpha), which NUTS explores badly for small alpha.
+        log_breaks = pmd.Exponential(
+            f"{name}_stick", lam=alpha, dims=(*self.outer_dims, STEP_DIM)
+        ).rename({STEP_DIM: COMPONENT_DIM})
+        breaks = -ptx.math.expm1(-log_breaks)
+        one = ptx.ones_like(breaks.isel({COMPONENT_DIM: slice(0, 1)}))
         # w = (v_1, ..., v_{K-1}, 1) * (1, r_1, ..., r_{K-1}),
-        # r_k = prod_{j<=k} (1 - v_j)
-        remaining = (1.0 - breaks).cumprod(COMPONENT_DIM)
+        # r_k = prod_{j<=k} (1 - v_j) = exp(-sum_{j<=k} S_j)
+        remaining = ptx.math.exp(-log_breaks.cumsum(COMPONENT_DIM))
         weights = ptx.concat([breaks, one], dim=COMPONENT_DIM) * ptx.concat(
             [one, remaining], dim=COMPONENT_DIM
         )
