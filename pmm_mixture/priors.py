@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from copy import deepcopy
 from typing import Any, ClassVar
 
@@ -288,15 +289,17 @@ class StickBreakingWeights(ComponentPrior):
 
 
 class DirichletWeights(ComponentPrior):
-    """Symmetric Dirichlet weights over the component dim.
+    """Dirichlet weights over the component dim.
 
-    A concentration below 1 is sparse and, unlike stick-breaking, treats every
-    component alike a priori.
+    A concentration below 1 is sparse. A single number gives the symmetric
+    Dirichlet, which, unlike stick-breaking, treats every component alike a
+    priori; a sequence gives one concentration per component.
 
     Parameters
     ----------
-    concentration : float, default 0.5
-        The Dirichlet parameter, the same for every component.
+    concentration : float or sequence of float, default 0.5
+        The Dirichlet parameter: one value for every component, or one per
+        component.
     dims : tuple of str, default ("channel", "component")
 
     Examples
@@ -309,26 +312,45 @@ class DirichletWeights(ComponentPrior):
         saturation = MixtureHillSaturation(
             n_components=4, priors={"weights": DirichletWeights(concentration=0.3)}
         )
-
     """
 
     parameter_names = ("concentration",)
 
     def __init__(
         self,
-        concentration: float = 0.5,
+        concentration: float | Sequence[float] | np.ndarray = 0.5,
         dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
     ) -> None:
-        if not float(concentration) > 0:
-            raise ValueError(f"concentration must be positive, got {concentration}.")
-        super().__init__(dims=dims, concentration=float(concentration))
+        values = np.asarray(concentration, dtype=float)
+        if values.ndim > 1 or not (values > 0).all():
+            raise ValueError(
+                "concentration must be a positive number or a 1-d sequence of "
+                f"positive numbers, got {concentration!r}."
+            )
+        value = float(values) if values.ndim == 0 else values.tolist()
+        super().__init__(dims=dims, concentration=value)
 
     def _build(self, name: str, n_components: int) -> XTensorVariable:
-        a = as_xtensor(
-            np.full(n_components, self.parameters["concentration"]),
-            dims=(COMPONENT_DIM,),
-        )
+        concentration = np.asarray(self.parameters["concentration"], dtype=float)
+        if concentration.ndim and len(concentration) != n_components:
+            raise ValueError(
+                f"DirichletWeights has {len(concentration)} concentrations for "
+                f"{n_components} components."
+            )
+        a = np.broadcast_to(concentration, (n_components,)).copy()
+        a = as_xtensor(a, dims=(COMPONENT_DIM,))
         return pmd.Dirichlet(name, a=a, core_dims=COMPONENT_DIM, dims=self.dims)
+
+    @classmethod
+    def from_prior(cls, prior: Prior) -> DirichletWeights:
+        """Equivalent of ``Prior("Dirichlet", a=..., dims=...)``.
+
+        pymc-extras 0.15 drops a ``Prior``'s ``core_dims`` when it is deep
+        copied, as the MMM does with its saturation, so a Dirichlet ``Prior``
+        would lose its simplex dim; this factory keeps it.
+        """
+        a = np.asarray(getattr(prior.parameters["a"], "values", prior.parameters["a"]))
+        return cls(concentration=a, dims=prior.dims)
 
 
 class OrderedKappa(ComponentPrior):

@@ -44,6 +44,7 @@ from pytensor.xtensor import as_xtensor
 from pmm_mixture.priors import (
     COMPONENT_DIM,
     STEP_DIM,
+    DirichletWeights,
     OrderedKappa,
     PooledSlope,
     StickBreakingWeights,
@@ -146,7 +147,7 @@ class MixtureHillSaturation(SaturationTransformation):
     ) -> None:
         self.n_components = _check_n_components(n_components)
         self.default_priors = default_mixture_priors(self.n_components)
-        super().__init__(priors=deepcopy(priors), prefix=prefix)
+        super().__init__(priors=_convert_dirichlet(deepcopy(priors)), prefix=prefix)
         self._check_component_priors()
 
     default_priors = default_mixture_priors(3)
@@ -197,14 +198,27 @@ class MixtureHillSaturation(SaturationTransformation):
                     f"got dims={dims or None}."
                 )
         weights = self.function_priors["weights"]
-        if isinstance(weights, Prior) and weights.distribution != "Dirichlet":
+        if isinstance(weights, Prior):
             raise ValueError(
                 "The 'weights' prior must lie on the simplex: use "
-                "StickBreakingWeights, DirichletWeights or Prior('Dirichlet', ..., "
-                f"core_dims='component'); got Prior({weights.distribution!r})."
+                "StickBreakingWeights, DirichletWeights or Prior('Dirichlet', "
+                f"a=..., dims=(..., 'component')); got Prior({weights.distribution!r})."
             )
         if self.n_components > 1:
             _check_orderable(self.function_priors["kappa"])
+
+
+def _convert_dirichlet(priors: dict[str, Any] | None) -> dict[str, Any] | None:
+    weights = (priors or {}).get("weights")
+    if isinstance(weights, Prior) and weights.distribution == "Dirichlet":
+        if not weights.dims or weights.dims[-1] != COMPONENT_DIM:
+            raise ValueError(
+                "The 'weights' prior of MixtureHillSaturation needs the "
+                f"{COMPONENT_DIM!r} dim last (e.g. dims=('channel', 'component')); "
+                f"got dims={weights.dims}."
+            )
+        priors = {**priors, "weights": DirichletWeights.from_prior(weights)}
+    return priors
 
 
 def _check_orderable(kappa: Any) -> None:

@@ -1,0 +1,197 @@
+import json
+
+import numpy as np
+import pymc as pm
+import pytest
+from pymc_extras.deserialize import deserialize
+from pymc_extras.prior import Prior
+from scipy import stats
+
+from pmm_mixture.priors import (
+    COMPONENT_DIM,
+    STEP_DIM,
+    DirichletWeights,
+    OrderedKappa,
+    PooledSlope,
+    StickBreakingWeights,
+    ensure_component_coords,
+)
+
+CHANNELS = ["tv", "search", "social"]
+
+
+def draw(factory, n_components, draws=2000, coords=None, seed=1):
+    coords = {"channel": CHANNELS, **(coords or {})}
+    with pm.Model(coords=coords) as model:
+        ensure_component_coords(model, n_components)
+        var = factory.create_variable("v")
+    return pm.draw(var, draws=draws, random_seed=seed)
+
+
+@pytest.mark.parametrize("n_components", [2, 3, 5])
+def test_stick_breaking_weights_on_simplex(n_components):
+    w = draw(StickBreakingWeights(alpha=0.5), n_components)
+    assert w.shape == (2000, len(CHANNELS), n_components)
+    assert (w >= 0).all()
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.15, 1.0])
+def test_stick_breaking_matches_truncated_process_moments(alpha):
+    # E[w_k] = (1 / (1 + a)) (a / (1 + a))^(k-1) for k < K, remainder for K.
+    n_components = 4
+    w = draw(StickBreakingWeights(alpha=alpha), n_components, draws=20_000)
+    p = alpha / (1 + alpha)
+    expected = [(1 - p) * p**k for k in range(n_components - 1)]
+    expected.append(p ** (n_components - 1))
+    mc_se = w.std(axis=0).max() / np.sqrt(w.shape[0] * len(CHANNELS))
+    np.testing.assert_allclose(w.mean(axis=(0, 1)), expected, atol=5 * mc_se)
+
+
+def test_stick_breaking_first_break_is_beta():
+    # The first weight is the first break, which must be Beta(1, alpha).
+    w = draw(StickBreakingWeights(alpha=0.3), 3, draws=5000)
+    result = stats.kstest(w[:, 0, 0], stats.beta(1, 0.3).cdf)
+    assert result.pvalue > 0.01
+
+
+def test_stick_breaking_single_component_is_one():
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 1)
+        StickBreakingWeights().create_variable("w")
+    assert not model.free_RVs
+    np.testing.assert_array_equal(pm.draw(model["w"]), np.ones((3, 1)))
+
+
+def test_stick_breaking_learned_alpha():
+    factory = StickBreakingWeights(alpha=Prior("Gamma", alpha=2, beta=4))
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 3)
+        factory.create_variable("w")
+    assert "w_alpha" in model.named_vars
+    assert model.named_vars_to_dims["w_stick"] == ("channel", STEP_DIM)
+
+
+def test_dirichlet_weights_per_component():
+    w = draw(DirichletWeights(concentration=[8.0, 2.0]), 2, draws=4000)
+    np.testing.assert_allclose(w.mean(axis=(0, 1)), [0.8, 0.2], atol=0.01)
+    with pytest.raises(ValueError, match="2 concentrations for 3 components"):
+        draw(DirichletWeights(concentration=[8.0, 2.0]), 3, draws=1)
+
+
+def test_dirichlet_weights_on_simplex():
+    w = draw(DirichletWeights(concentration=0.3), 4)
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-12)
+    # symmetric: every component has the same mean weight
+    np.testing.assert_allclose(w.mean(axis=(0, 1)), 0.25, atol=0.02)
+
+
+@pytest.mark.parametrize("n_components", [1, 2, 5])
+def test_ordered_kappa_strictly_increasing(n_components):
+    kappa = draw(OrderedKappa(), n_components)
+    assert (kappa > 0).all()
+    assert (np.diff(kappa, axis=-1) > 0).all()
+
+
+def test_ordered_kappa_first_and_gap_priors():
+    kappa = draw(
+        OrderedKappa(
+            log_first=Prior("Normal", mu=np.log(0.3), sigma=0.1),
+            log_gap=Prior("Gamma", alpha=50, beta=100),
+        ),
+        3,
+        draws=4000,
+    )
+    log_kappa = np.log(kappa)
+    np.testing.assert_allclose(np.median(log_kappa[..., 0]), np.log(0.3), atol=0.02)
+    np.testing.assert_allclose(np.diff(log_kappa, axis=-1).mean(), 0.5, atol=0.01)
+
+
+def test_ordered_kappa_rejects_gap_without_positive_support():
+    with pytest.raises(ValueError, match="positive support"):
+        OrderedKappa(log_gap=Prior("Normal", mu=1, sigma=1))
+
+
+def test_pooled_slope_is_non_centred_and_pooled():
+    factory = PooledSlope(
+        log_mu=Prior("Normal", mu=np.log(2.0), sigma=0.01),
+        log_sigma=Prior("HalfNormal", sigma=0.01),
+    )
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 3)
+        factory.create_variable("slope")
+    assert model.named_vars_to_dims["slope_log_mu"] == ("channel",)
+    assert model.named_vars_to_dims["slope_offset"] == ("channel", COMPONENT_DIM)
+    slope = pm.draw(model["slope"], draws=500, random_seed=2)
+    np.testing.assert_allclose(slope, 2.0, rtol=0.1)
+
+
+def test_pooled_slope_model_level_mean():
+    factory = PooledSlope(log_mu=Prior("Normal", mu=0.0, sigma=1.0, dims=()))
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 2)
+        factory.create_variable("slope")
+    assert model.named_vars_to_dims.get("slope_log_mu", ()) == ()
+
+
+def test_extra_dims():
+    coords = {"geo": ["a", "b"]}
+    dims = ("geo", "channel", COMPONENT_DIM)
+    for factory in (
+        StickBreakingWeights(dims=dims),
+        OrderedKappa(dims=dims),
+        PooledSlope(dims=dims),
+    ):
+        values = draw(factory, 3, draws=10, coords=coords)
+        assert values.shape == (10, 2, 3, 3)
+
+
+def test_dims_must_end_with_component():
+    with pytest.raises(ValueError, match="dims ending in 'component'"):
+        OrderedKappa(dims=("channel",))
+    with pytest.raises(ValueError, match="dims ending in 'component'"):
+        StickBreakingWeights(dims=(COMPONENT_DIM, "channel"))
+
+
+def test_invalid_hyperparameters():
+    with pytest.raises(ValueError, match="alpha must be positive"):
+        StickBreakingWeights(alpha=0)
+    with pytest.raises(ValueError, match="concentration must be a positive"):
+        DirichletWeights(concentration=-1)
+    with pytest.raises(ValueError, match="concentration must be a positive"):
+        DirichletWeights(concentration=[[1.0, 2.0]])
+
+
+def test_missing_component_coordinate():
+    with pm.Model(coords={"channel": CHANNELS}):
+        with pytest.raises(ValueError, match="no 'component' coordinate"):
+            OrderedKappa().create_variable("kappa")
+
+
+def test_component_coordinate_length_mismatch():
+    with pm.Model(coords={"channel": CHANNELS, COMPONENT_DIM: [0, 1]}) as model:
+        with pytest.raises(ValueError, match=r"length 2.*n_components=3"):
+            ensure_component_coords(model, 3)
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        StickBreakingWeights(alpha=Prior("Gamma", alpha=2, beta=3)),
+        DirichletWeights(concentration=0.2),
+        OrderedKappa(dims=("geo", "channel", COMPONENT_DIM)),
+        PooledSlope(log_sigma=Prior("HalfNormal", sigma=0.2)),
+    ],
+)
+def test_serialization_round_trip(factory):
+    data = json.loads(json.dumps(factory.to_dict()))
+    restored = deserialize(data)
+    assert type(restored) is type(factory)
+    assert restored == factory
+
+
+def test_user_priors_not_mutated():
+    log_first = Prior("Normal", mu=-1.0, sigma=0.5)
+    factory = OrderedKappa(log_first=log_first, dims=("geo", "channel", COMPONENT_DIM))
+    draw(factory, 3, draws=2, coords={"geo": ["a"]})
+    assert log_first.dims is None

@@ -1,0 +1,260 @@
+import json
+from copy import deepcopy
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+from pymc_extras.prior import Prior
+from pymc_marketing.mmm import HillSaturation
+from pymc_marketing.serialization import serialization
+from pytensor.xtensor import as_xtensor
+
+from pmm_mixture import (
+    DirichletWeights,
+    MixtureHillSaturation,
+    OrderedKappa,
+    PooledSlope,
+    StickBreakingWeights,
+)
+from pmm_mixture.priors import COMPONENT_DIM
+
+CHANNELS = ["tv", "search"]
+X_GRID = np.array([0.0, 0.05, 0.2, 0.5, 1.0, 1.7])
+
+
+def xt(values, dims):
+    return as_xtensor(np.asarray(values, dtype=float), dims=dims)
+
+
+def numpy_mixture(x, beta, weights, kappa, slope):
+    x = x[:, None, None]
+    with np.errstate(divide="ignore"):
+        hill = np.where(x > 0, x**slope / (kappa**slope + x**slope), 0.0)
+    return beta * (weights * hill).sum(-1)
+
+
+def test_single_component_equals_hill_saturation():
+    beta, kappa, slope = np.array([1.3, 0.4]), np.array([0.3, 0.8]), [2.5, 0.7]
+    x = xt(np.tile(X_GRID[:, None], (1, 2)), ("x", "channel"))
+    mixture = MixtureHillSaturation(n_components=1).function(
+        x,
+        beta=xt(beta, ("channel",)),
+        weights=xt(np.ones((2, 1)), ("channel", COMPONENT_DIM)),
+        kappa=xt(kappa[:, None], ("channel", COMPONENT_DIM)),
+        slope=xt(np.array(slope)[:, None], ("channel", COMPONENT_DIM)),
+    )
+    hill = HillSaturation().function(
+        x,
+        slope=xt(slope, ("channel",)),
+        kappa=xt(kappa, ("channel",)),
+        beta=xt(beta, ("channel",)),
+    )
+    np.testing.assert_array_equal(
+        mixture.transpose("x", "channel").eval(), hill.transpose("x", "channel").eval()
+    )
+
+
+def test_mixture_function_matches_numpy():
+    beta = np.array([2.0, 0.5])
+    weights = np.array([[0.2, 0.5, 0.3], [0.6, 0.4, 0.0]])
+    kappa = np.array([[0.1, 0.4, 1.2], [0.3, 0.9, 2.0]])
+    slope = np.array([[3.0, 1.0, 2.0], [0.8, 4.0, 1.5]])
+    x = np.tile(X_GRID[:, None], (1, 2))
+    result = MixtureHillSaturation(n_components=3).function(
+        xt(x, ("x", "channel")),
+        beta=xt(beta, ("channel",)),
+        weights=xt(weights, ("channel", COMPONENT_DIM)),
+        kappa=xt(kappa, ("channel", COMPONENT_DIM)),
+        slope=xt(slope, ("channel", COMPONENT_DIM)),
+    )
+    expected = numpy_mixture(X_GRID, beta, weights, kappa, slope)
+    np.testing.assert_allclose(
+        result.transpose("x", "channel").eval(), expected, rtol=1e-12
+    )
+
+
+def test_variables_and_dims_in_a_model():
+    saturation = MixtureHillSaturation(n_components=4)
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        saturation.apply(xt(np.ones((5, 2)), ("date", "channel")), core_dim="date")
+    dims = model.named_vars_to_dims
+    assert dims["saturation_weights"] == ("channel", COMPONENT_DIM)
+    assert dims["saturation_kappa"] == ("channel", COMPONENT_DIM)
+    assert dims["saturation_slope"] == ("channel", COMPONENT_DIM)
+    assert len(model.coords[COMPONENT_DIM]) == 4
+    assert saturation.combined_dims == ("channel",)
+
+
+def test_default_prior_predictive_is_sensible_on_scaled_data():
+    # On max-scaled spend and target the curve at x = 1 should mostly lie in
+    # (0, 3) and the components' kappas mostly inside the data's range.
+    saturation = MixtureHillSaturation(n_components=5)
+    prior = saturation.sample_prior(
+        coords={"channel": CHANNELS}, draws=2000, random_seed=3
+    )
+    curve = saturation.sample_curve(prior, max_value=1.0, num_points=11)
+    at_one = curve.isel(x=-1).values
+    assert np.isfinite(curve.values).all()
+    assert (np.diff(curve.values, axis=-1) >= -1e-12).all()
+    assert 0.3 < np.median(at_one) < 2.0
+    assert np.quantile(at_one, 0.99) < 5.0
+    first_kappa = prior["saturation_kappa"].isel(component=0)
+    assert 0.6 < float(((first_kappa > 0.02) & (first_kappa < 1.0)).mean())
+    weights = prior["saturation_weights"]
+    # sparse: on average the largest weight dominates
+    assert float(weights.max(COMPONENT_DIM).mean()) > 0.6
+
+
+def test_sample_curve_and_plot_curve():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    saturation = MixtureHillSaturation(n_components=3)
+    prior = saturation.sample_prior(coords={"channel": CHANNELS}, draws=20)
+    curve = saturation.sample_curve(prior, max_value=2.0, num_points=30)
+    assert curve.sizes["x"] == 30
+    assert set(curve.dims) == {"chain", "draw", "channel", "x"}
+    _, axes = saturation.plot_curve(curve)
+    assert len(axes.ravel()) == len(CHANNELS)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "3", None])
+def test_n_components_must_be_positive_integer(bad):
+    with pytest.raises(
+        (TypeError, ValueError), match="n_components must be a positive"
+    ):
+        MixtureHillSaturation(n_components=bad)
+
+
+def test_numpy_integer_n_components():
+    assert MixtureHillSaturation(n_components=np.int64(2)).n_components == 2
+
+
+def test_unknown_prior_name():
+    with pytest.raises(ValueError, match=r"\['lam'\] are not parameters"):
+        MixtureHillSaturation(priors={"lam": Prior("HalfNormal")})
+    with pytest.raises(ValueError, match="parameter name, not the variable name"):
+        MixtureHillSaturation(priors={"saturation_kappa": OrderedKappa()})
+
+
+@pytest.mark.parametrize("name", ["weights", "kappa", "slope"])
+def test_component_prior_needs_component_dim(name):
+    prior = Prior("HalfNormal", dims=("channel",))
+    with pytest.raises(
+        ValueError, match=f"The '{name}' prior .* needs the 'component'"
+    ):
+        MixtureHillSaturation(n_components=1, priors={name: prior})
+
+
+def test_kappa_prior_that_cannot_be_ordered():
+    with pytest.raises(ValueError, match="cannot be ordered"):
+        MixtureHillSaturation(
+            n_components=3,
+            priors={"kappa": Prior("HalfNormal", dims=("channel", COMPONENT_DIM))},
+        )
+    decreasing = xr.DataArray([[0.5, 0.2]], dims=("channel", COMPONENT_DIM))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        MixtureHillSaturation(n_components=2, priors={"kappa": decreasing})
+
+
+def test_unordered_kappa_is_fine_for_one_component():
+    kappa = Prior("HalfNormal", sigma=1.5, dims=("channel", COMPONENT_DIM))
+    saturation = MixtureHillSaturation(n_components=1, priors={"kappa": kappa})
+    assert saturation.function_priors["kappa"] == kappa
+
+
+def test_weights_prior_must_be_on_simplex():
+    with pytest.raises(ValueError, match="must lie on the simplex"):
+        MixtureHillSaturation(
+            priors={"weights": Prior("HalfNormal", dims=("channel", COMPONENT_DIM))}
+        )
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        DirichletWeights(concentration=0.25),
+        Prior(
+            "Dirichlet",
+            a=xr.DataArray(np.full(3, 0.25), dims=(COMPONENT_DIM,)),
+            dims=("channel", COMPONENT_DIM),
+            core_dims=COMPONENT_DIM,
+        ),
+    ],
+)
+def test_symmetric_dirichlet_weights_accepted(weights):
+    saturation = MixtureHillSaturation(n_components=3, priors={"weights": weights})
+    prior = saturation.sample_prior(coords={"channel": CHANNELS}, draws=50)
+    np.testing.assert_allclose(prior["saturation_weights"].sum(COMPONENT_DIM), 1.0)
+
+
+def test_priors_with_extra_dims():
+    dims = ("geo", "channel", COMPONENT_DIM)
+    saturation = MixtureHillSaturation(
+        n_components=2,
+        priors={
+            "beta": Prior("HalfNormal", dims=("geo", "channel")),
+            "weights": StickBreakingWeights(dims=dims),
+            "kappa": OrderedKappa(dims=dims),
+            "slope": PooledSlope(dims=dims),
+        },
+    )
+    assert saturation.combined_dims == ("geo", "channel")
+    prior = saturation.sample_prior(
+        coords={"channel": CHANNELS, "geo": ["a", "b", "c"]}, draws=5
+    )
+    assert prior["saturation_kappa"].sizes == {
+        "chain": 1,
+        "draw": 5,
+        "geo": 3,
+        "channel": 2,
+        COMPONENT_DIM: 2,
+    }
+
+
+def test_user_priors_are_not_mutated():
+    priors = {
+        "beta": Prior("HalfNormal", sigma=2.0),
+        "kappa": OrderedKappa(log_first=Prior("Normal", mu=-1, sigma=1)),
+    }
+    snapshot = deepcopy(priors)
+    saturation = MixtureHillSaturation(n_components=3, priors=priors)
+    saturation.with_default_prior_dims(("geo", "channel"))
+    saturation.sample_prior(coords={"channel": CHANNELS}, draws=2)
+    assert priors.keys() == snapshot.keys()
+    assert priors["beta"].dims is None
+    assert priors["beta"] == snapshot["beta"]
+    assert priors["kappa"] == snapshot["kappa"]
+    assert saturation.function_priors["kappa"] is not priors["kappa"]
+
+
+def test_serialization_round_trip():
+    saturation = MixtureHillSaturation(
+        n_components=4,
+        priors={
+            "weights": StickBreakingWeights(alpha=Prior("Gamma", alpha=2, beta=5)),
+            "slope": PooledSlope(log_sigma=Prior("HalfNormal", sigma=0.1)),
+        },
+        prefix="sat",
+    )
+    data = json.loads(json.dumps(serialization.serialize(saturation)))
+    restored = serialization.deserialize(data)
+    assert isinstance(restored, MixtureHillSaturation)
+    assert restored == saturation
+    assert restored.n_components == 4
+    assert restored.prefix == "sat"
+    assert restored != MixtureHillSaturation(n_components=3, prefix="sat")
+
+
+def test_zero_spend_gives_finite_logp_and_gradient():
+    saturation = MixtureHillSaturation(n_components=3)
+    x = np.array([[0.0, 0.0], [0.4, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    with pm.Model(coords={"channel": CHANNELS, "date": range(4)}) as model:
+        mu = saturation.apply(xt(x, ("date", "channel")), core_dim="date").sum(
+            "channel"
+        )
+        pm.Normal("y", mu=mu.values, sigma=0.1, observed=np.array([0.0, 0.3, 0.5, 0.0]))
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.isfinite(model.compile_dlogp()(point)).all()
