@@ -99,8 +99,10 @@ class CaseStudyData:
         The spend columns (original ``mdsp_*`` names), in the order of
         :data:`CHANNEL_NAMES`.
     control_columns : list of str
-        The holiday dummies (0.0 or 1.0), renamed to valid lower-case
-        identifiers.
+        The holiday dummies (0.0 or 1.0), in file order, renamed to distinct
+        lower-case identifiers: each run of non-alphanumeric characters becomes
+        ``_`` (``"hldy_Father's Day"`` becomes ``"hldy_father_s_day"``), and a
+        clash gets a ``_2``, ``_3``... suffix.
     target_column : str
         Name of the target column, ``"sales"``.
     train_end : pandas.Timestamp
@@ -232,7 +234,11 @@ class CaseStudyData:
 
 
 def _identifier(name: str) -> str:
-    """Lower-case ``name`` and replace each run of non-alphanumerics by ``_``."""
+    """Lower-case ``name``, turn each run of non-alphanumerics into one ``_``.
+
+    Leading and trailing underscores are dropped (``"hldy_July 4th!"`` becomes
+    ``"hldy_july_4th"``); a leading digit gets an ``_`` prefix.
+    """
     out = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
     if not out or out[0].isdigit():
         out = "_" + out

@@ -233,7 +233,7 @@ class StickBreakingWeights(ComponentPrior):
 
     Parameters
     ----------
-    alpha : float or Prior, default 0.5
+    alpha : float or Prior, default 0.15
         Concentration of the breaks; a ``Prior`` learns it (its dims must be a
         subset of the outer dims).
     dims : tuple of str, default ("channel", "component")
@@ -256,7 +256,7 @@ class StickBreakingWeights(ComponentPrior):
 
     def __init__(
         self,
-        alpha: float | Prior = 0.5,
+        alpha: float | Prior = 0.15,
         dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
     ) -> None:
         if not hasattr(alpha, "create_variable") and not float(alpha) > 0:

@@ -62,7 +62,7 @@ def default_mixture_priors(n_components: int) -> dict[str, Any]:
     """
     return {
         "beta": Prior("HalfNormal", sigma=1.5),
-        "weights": StickBreakingWeights(alpha=0.5),
+        "weights": StickBreakingWeights(alpha=0.15),
         "kappa": OrderedKappa(log_gap=_default_log_gap(n_components)),
         "slope": PooledSlope(),
     }
@@ -97,7 +97,7 @@ class MixtureHillSaturation(SaturationTransformation):
     - ``beta`` (channel): the channel's asymptote on the scaled target.
     - ``weights`` (channel, component): each segment's share of ``beta``, on
       the simplex. Default :class:`~pmm_mixture.priors.StickBreakingWeights`
-      with ``alpha=0.5`` (sparse: surplus components shrink toward 0).
+      with ``alpha=0.15`` (sparse: surplus components shrink toward 0).
     - ``kappa`` (channel, component): half-saturation points, strictly
       increasing in the component. Default
       :class:`~pmm_mixture.priors.OrderedKappa`.

@@ -1145,7 +1145,7 @@ def example_two_segment_data(seed: int = 0) -> SyntheticMMMData:
     """Built-in example: three channels, ``"search"`` has two audience segments.
 
     Channels ``"tv"`` (1 segment), ``"search"`` (2 segments) and ``"social"``
-    (1 segment), 156 weeks, aggregate mode, noise 3% of mean sales. The
+    (1 segment), 156 weeks, aggregate mode, noise 2% of mean sales. The
     ``"search"`` segments have weights ``(0.5, 0.5)``, half-saturation points at
     12% and 55% of the channel's maximum adstocked spend (ratio ~4.6) and slopes
     ``(4.0, 3.5)``: a steep first rise, a plateau and a second rise that no
@@ -1203,7 +1203,7 @@ def example_two_segment_data(seed: int = 0) -> SyntheticMMMData:
         n_weeks=156,
         mode="aggregate",
         l_max=6,
-        noise=0.03,
+        noise=0.02,
         seed=seed,
         names=["tv", "search", "social"],
         overrides=overrides,

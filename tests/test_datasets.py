@@ -250,8 +250,14 @@ def test_colliding_holiday_names_stay_unique(raw: pd.DataFrame, tmp_path: Path) 
     df["hldy_A B"] = 0
     df["hldy_a-b"] = 1
     df["hldy_a_b"] = 0
+    df["hldy_Kid's  Day!"] = 0
     case = load_mmm_stan(_write(df, tmp_path))
-    assert case.control_columns == ["hldy_a_b", "hldy_a_b_2", "hldy_a_b_3"]
+    assert case.control_columns == [
+        "hldy_a_b",
+        "hldy_a_b_2",
+        "hldy_a_b_3",
+        "hldy_kid_s_day",
+    ]
     assert (case.data["hldy_a_b_2"] == 1.0).all()
 
 
@@ -281,6 +287,12 @@ def test_missing_channel_and_holidays(raw: pd.DataFrame, tmp_path: Path) -> None
     assert "hldy_" in str(info.value)
 
 
+def test_no_holiday_columns(raw: pd.DataFrame, tmp_path: Path) -> None:
+    holidays = [c for c in raw.columns if c.startswith("hldy_")]
+    with pytest.raises(ValueError, match=r"hldy_\*"):
+        load_mmm_stan(_write(raw.drop(columns=holidays), tmp_path))
+
+
 def test_negative_spend(raw: pd.DataFrame, tmp_path: Path) -> None:
     df = raw.copy()
     df.loc[10, "mdsp_vidtr"] = -5.0
@@ -299,7 +311,21 @@ def test_missing_values(raw: pd.DataFrame, tmp_path: Path) -> None:
     df = raw.copy()
     df["hldy_Easter"] = df["hldy_Easter"].astype(float)
     df.loc[3, "hldy_Easter"] = np.nan
-    with pytest.raises(ValueError, match="hldy_Easter"):
+    with pytest.raises(ValueError, match=r"missing values.*hldy_Easter"):
+        load_mmm_stan(_write(df, tmp_path))
+
+
+def test_missing_date(raw: pd.DataFrame, tmp_path: Path) -> None:
+    df = raw.copy()
+    df.loc[100, "wk_strt_dt"] = np.nan
+    with pytest.raises(ValueError, match=r"missing values.*wk_strt_dt"):
+        load_mmm_stan(_write(df, tmp_path))
+
+
+def test_unparseable_date(raw: pd.DataFrame, tmp_path: Path) -> None:
+    df = raw.copy()
+    df.loc[100, "wk_strt_dt"] = "week 100"
+    with pytest.raises(ValueError, match="wk_strt_dt"):
         load_mmm_stan(_write(df, tmp_path))
 
 

@@ -387,7 +387,7 @@ def test_example_structure(example: SyntheticMMMData) -> None:
     np.testing.assert_allclose(search.weights, [0.5, 0.5])
     assert search.kappa[1] / search.kappa[0] >= 3.0
     assert np.all(search.slope >= 3.0)
-    assert example.noise_sigma / example.y.mean() == pytest.approx(0.03, rel=0.05)
+    assert example.noise_sigma / example.y.mean() == pytest.approx(0.02, rel=0.05)
 
 
 def test_example_search_channel_is_not_a_single_hill(example: SyntheticMMMData) -> None:
