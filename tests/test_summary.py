@@ -1,0 +1,218 @@
+"""Component tables, curves, diagnostics and plots on hand-made posteriors."""
+
+import matplotlib
+import numpy as np
+import pytest
+import xarray as xr
+
+from pmm_mixture.curves import hill, mixture_curves, observed_spend_range
+from pmm_mixture.diagnostics import label_invariant_diagnostics, n_divergences
+from pmm_mixture.plot import plot_channel_curves
+from pmm_mixture.summary import (
+    component_table,
+    effective_components,
+    weights_entropy_components,
+)
+
+matplotlib.use("Agg")
+
+CHANNELS = ["tv", "search"]
+N_CHAINS, N_DRAWS = 4, 250
+
+
+def make_idata(seed=0, stuck_chain=False):
+    """Posterior of a 2-channel, 3-component mixture with known values.
+
+    tv: one segment (weights ~ (0.97, 0.02, 0.01)); search: two equal
+    segments (~ (0.5, 0.48, 0.02)).
+    """
+    rng = np.random.default_rng(seed)
+    shape = (N_CHAINS, N_DRAWS)
+    base = np.array([[0.97, 0.02, 0.01], [0.5, 0.48, 0.02]])
+    noise = rng.normal(0, 0.01, size=(*shape, 2, 3))
+    weights = np.clip(base + noise, 1e-6, None)
+    weights /= weights.sum(-1, keepdims=True)
+    kappa = np.array([[0.3, 0.9, 2.0], [0.1, 0.5, 1.5]]) * np.exp(
+        rng.normal(0, 0.02, size=(*shape, 2, 3))
+    )
+    slope = np.full((*shape, 2, 3), 2.0) + rng.normal(0, 0.05, size=(*shape, 2, 3))
+    beta = np.array([0.3, 0.4]) + rng.normal(0, 0.01, size=(*shape, 2))
+    if stuck_chain:
+        beta[0] += 0.2
+    coords = {
+        "chain": np.arange(N_CHAINS),
+        "draw": np.arange(N_DRAWS),
+        "channel": CHANNELS,
+        "component": [0, 1, 2],
+        "date": np.arange(5),
+    }
+    cd = ("chain", "draw", "channel", "component")
+    posterior = xr.Dataset(
+        {
+            "saturation_weights": (cd, weights),
+            "saturation_kappa": (cd, kappa),
+            "saturation_slope": (cd, slope),
+            "saturation_beta": (("chain", "draw", "channel"), beta),
+            "channel_contribution": (
+                ("chain", "draw", "date", "channel"),
+                np.repeat(beta[:, :, None, :], 5, axis=2) * 0.5,
+            ),
+        },
+        coords=coords,
+    )
+    constant = xr.Dataset(
+        {
+            "channel_scale": ("channel", [1000.0, 200.0]),
+            "target_scale": ((), 50.0),
+            "channel_data": (
+                ("date", "channel"),
+                np.array([[0, 10], [500, 0], [1000, 200], [250, 50], [750, 100.0]]),
+            ),
+        },
+        coords={"channel": CHANNELS, "date": np.arange(5)},
+    )
+    stats = xr.Dataset(
+        {"diverging": (("chain", "draw"), np.zeros(shape, dtype=bool))},
+        coords={"chain": coords["chain"], "draw": coords["draw"]},
+    )
+    return xr.DataTree.from_dict(
+        {"/posterior": posterior, "/constant_data": constant, "/sample_stats": stats}
+    )
+
+
+def test_entropy_components_known_values():
+    w = xr.DataArray(
+        [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]],
+        dims=("channel", "component"),
+    )
+    np.testing.assert_allclose(weights_entropy_components(w), [1.0, 2.0, 3.0])
+
+
+def test_effective_components_recovers_segments():
+    table = effective_components(make_idata(), threshold=0.05)
+    assert table.loc["tv", "n_active"] == 1
+    assert table.loc["search", "n_active"] == 2
+    assert table.loc["tv", "n_entropy_mean"] == pytest.approx(1.16, abs=0.05)
+    assert table.loc["search", "n_entropy_mean"] == pytest.approx(2.1, abs=0.1)
+    assert (table["n_entropy_hdi_low"] <= table["n_entropy_mean"]).all()
+    assert (table["n_entropy_mean"] <= table["n_entropy_hdi_high"]).all()
+
+
+def test_component_table_values_and_spend_units():
+    idata = make_idata()
+    table = component_table(idata, threshold=0.05)
+    assert list(table.index.names) == ["channel", "component"]
+    assert table.shape[0] == 6
+    search = table.loc["search"]
+    assert search.loc[0, "weight_mean"] == pytest.approx(0.5, abs=0.01)
+    assert search.loc[1, "kappa_mean"] == pytest.approx(0.5, rel=0.01)
+    # kappa in spend units is kappa times the channel scale (200 for search)
+    assert search.loc[1, "kappa_spend_mean"] == pytest.approx(
+        200 * search.loc[1, "kappa_mean"], rel=1e-12
+    )
+    assert search["active"].tolist() == [True, True, False]
+    assert table.loc["tv"]["active"].tolist() == [True, False, False]
+    for name in ("weight", "kappa", "slope", "kappa_spend"):
+        assert (table[f"{name}_hdi_low"] <= table[f"{name}_mean"]).all()
+        assert (table[f"{name}_mean"] <= table[f"{name}_hdi_high"]).all()
+
+
+def test_tables_reject_non_mixture_and_unfitted_models():
+    idata = make_idata()
+    no_mixture = xr.DataTree.from_dict(
+        {"/posterior": idata["posterior"].to_dataset().drop_vars("saturation_weights")}
+    )
+    with pytest.raises(ValueError, match="not fitted with MixtureHillSaturation"):
+        component_table(no_mixture)
+
+    class Unfitted:
+        idata = None
+
+    with pytest.raises(ValueError, match="fit the model first"):
+        effective_components(Unfitted())
+    with pytest.raises(ValueError, match="threshold must be in"):
+        component_table(idata, threshold=1.5)
+
+
+def test_hill_matches_closed_form():
+    x = xr.DataArray([0.0, 0.5, 1.0, 3.0], dims=("x",))
+    expected = np.array([0.0, 0.5**2 / (1 + 0.5**2), 0.5, 9 / 10])
+    np.testing.assert_allclose(hill(x, xr.DataArray(2.0), xr.DataArray(1.0)), expected)
+
+
+def test_mixture_curves_components_add_up_and_scale():
+    idata = make_idata()
+    curves = mixture_curves(idata, n_points=11, max_value=2.0)
+    np.testing.assert_allclose(
+        curves["components"].sum("component"), curves["total"], rtol=1e-12
+    )
+    scaled = mixture_curves(idata, n_points=11, max_value=2.0, original_scale=False)
+    np.testing.assert_allclose(curves["total"], 50.0 * scaled["total"], rtol=1e-12)
+    np.testing.assert_allclose(
+        curves["spend"].sel(channel="tv").values, 1000.0 * np.linspace(0, 2, 11)
+    )
+    assert float(curves["total"].isel(x=0).max()) == 0.0
+    posterior = idata["posterior"]
+    one_draw = {k: posterior[k].isel(chain=0, draw=0) for k in posterior.data_vars}
+    x = 2.0
+    w, k, s = (
+        one_draw[f"saturation_{n}"].sel(channel="search").values
+        for n in ("weights", "kappa", "slope")
+    )
+    expected = (
+        50.0
+        * float(one_draw["saturation_beta"].sel(channel="search"))
+        * np.sum(w * x**s / (k**s + x**s))
+    )
+    got = curves["total"].isel(chain=0, draw=0, x=-1).sel(channel="search")
+    assert float(got) == pytest.approx(expected, rel=1e-12)
+
+
+def test_observed_spend_range():
+    bounds = observed_spend_range(make_idata())
+    assert bounds.sel(channel="tv", bound="low") == 250
+    assert bounds.sel(channel="tv", bound="high") == 1000
+    assert bounds.sel(channel="search", bound="low") == 10
+
+
+def test_label_invariant_diagnostics_pass_and_fail():
+    healthy = label_invariant_diagnostics(make_idata())
+    assert (healthy["r_hat_max"] < 1.01).all()
+    assert (healthy["ess_bulk_min"] > 400).all()
+    assert set(healthy.index) >= {"curve", "saturation_beta", "channel_contribution"}
+    broken = label_invariant_diagnostics(make_idata(stuck_chain=True))
+    assert broken.loc["saturation_beta", "r_hat_max"] > 1.1
+    assert broken.loc["channel_contribution", "r_hat_max"] > 1.1
+    assert n_divergences(make_idata()) == 0
+
+
+def test_plot_channel_curves_renders_png(tmp_path):
+    class Truth:
+        def __init__(self, beta, kappas):
+            self.beta, self.kappas = beta, kappas
+
+        def segment_curves(self, x):
+            return np.array(
+                [
+                    self.beta / len(self.kappas) * x**2 / (k**2 + x**2)
+                    for k in self.kappas
+                ]
+            )
+
+        def curve(self, x):
+            return self.segment_curves(x).sum(0)
+
+    truth = {"tv": Truth(15.0, [300.0]), "search": Truth(20.0, [20.0, 100.0])}
+    fig, axes = plot_channel_curves(make_idata(), truth=truth)
+    assert axes.shape == (1, 2)
+    labels = [line.get_label() for line in axes[0, 1].get_lines()]
+    assert "fitted" in labels and "truth" in labels
+    assert sum(label.startswith("component") for label in labels) == 2
+    assert sum(label.startswith("component") for label in _labels(axes[0, 0])) == 1
+    path = tmp_path / "curves.png"
+    fig.savefig(path)
+    assert path.stat().st_size > 10_000
+
+
+def _labels(ax):
+    return [line.get_label() for line in ax.get_lines()]
