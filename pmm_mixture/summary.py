@@ -193,4 +193,4 @@ def component_table(
     order = [d for d in ("channel",) if d in table.dims]
     order += [d for d in table.dims if d not in ("channel", COMPONENT_DIM)]
     order.append(COMPONENT_DIM)
-    return table.transpose(*order).to_dataframe()
+    return table.to_dataframe(dim_order=order)

@@ -11,8 +11,9 @@ import pytest
 import xarray as xr
 from pymc_marketing.mmm import MMM, GeometricAdstock
 
-from pmm_mixture import MixtureHillSaturation
+from pmm_mixture import MixtureHillSaturation, OrderedKappa
 from pmm_mixture.curves import mixture_curves
+from pmm_mixture.summary import component_table
 from pmm_mixture.synthetic import make_mixture_mmm_data
 
 matplotlib.use("Agg")
@@ -244,7 +245,17 @@ def test_geo_dims(data):
         ignore_index=True,
     )
     yg = pd.Series(np.r_[y.iloc[:N_TRAIN], y.iloc[:N_TRAIN] * 0.9], name="y")
-    mmm = make_mmm(n_components=2, dims=("geo",))
+    per_geo = ("geo", "channel", "component")
+    mmm = MMM(
+        date_column="date",
+        channel_columns=["x1", "x2"],
+        target_column="y",
+        dims=("geo",),
+        adstock=GeometricAdstock(l_max=4),
+        saturation=MixtureHillSaturation(
+            n_components=2, priors={"kappa": OrderedKappa(dims=per_geo)}
+        ),
+    )
     mmm.build_model(Xg, yg)
     lift = pd.DataFrame(
         {
@@ -260,7 +271,12 @@ def test_geo_dims(data):
     mmm.fit(Xg, yg, nuts_sampler="numpyro", random_seed=4, **SAMPLE)
     posterior = mmm.idata.posterior
     assert posterior["saturation_beta"].dims[-2:] == ("geo", "channel")
-    assert posterior["saturation_kappa"].dims[-2:] == ("channel", "component")
+    assert posterior["saturation_kappa"].dims[-3:] == per_geo
+    assert posterior["saturation_weights"].dims[-2:] == ("channel", "component")
+    assert (posterior["saturation_kappa"].diff("component") > 0).all()
+    table = component_table(mmm)
+    assert list(table.index.names) == ["channel", "geo", "component"]
+    assert len(table) == 2 * 2 * 2
     curves = mixture_curves(mmm, n_points=5)
     assert set(curves["total"].dims) >= {"geo", "channel", "x"}
     scale = mmm.idata.constant_data["channel_scale"]
