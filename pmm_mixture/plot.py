@@ -186,3 +186,123 @@ def _plot_panel(
 
 def _only(sel: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:
     return {k: v for k, v in sel.items() if k in dims}
+
+
+def plot_weights_forest(
+    model: Any,
+    *,
+    hdi_prob: float = 0.94,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+    prefix: str = "saturation",
+) -> tuple[Figure, Axes]:
+    """Forest plot of the component weights: posterior mean and HDI per channel.
+
+    Parameters
+    ----------
+    model : MMM or DataTree
+        A fitted MMM with the mixture saturation, or its ``idata``.
+    hdi_prob : float, default 0.94
+    ax : Axes, optional
+    figsize : tuple, optional
+    prefix : str, default "saturation"
+
+    Returns
+    -------
+    tuple[Figure, Axes]
+    """
+    from pmm_mixture.summary import _mixture_variable, _posterior
+
+    weights = _mixture_variable(_posterior(model), prefix, "weights")
+    other = [d for d in weights.dims if d not in (*SAMPLE_DIMS, COMPONENT_DIM)]
+    stacked = weights.stack(row=[*other, COMPONENT_DIM])
+    hdi = az.hdi(stacked, prob=hdi_prob, dim=list(SAMPLE_DIMS))
+    mean = stacked.mean(SAMPLE_DIMS)
+    n_rows = stacked.sizes["row"]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize or (6.0, 0.35 * n_rows + 1.2))
+    else:
+        fig = ax.get_figure()
+    labels = [", ".join(map(str, key)) for key in stacked["row"].values]
+    positions = np.arange(n_rows)[::-1]
+    groups = [key[:-1] for key in stacked["row"].values]
+    colors = {group: f"C{i}" for i, group in enumerate(dict.fromkeys(groups))}
+    for y, group, low, high, m in zip(
+        positions,
+        groups,
+        hdi.sel(ci_bound="lower").values,
+        hdi.sel(ci_bound="upper").values,
+        mean.values,
+        strict=True,
+    ):
+        ax.hlines(y, low, high, color=colors[group], linewidth=2)
+        ax.plot(m, y, "o", color=colors[group])
+    ax.set_yticks(positions, labels)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set(
+        xlabel=f"weight (mean and {hdi_prob:.0%} HDI)",
+        title="Component weights per channel",
+    )
+    return fig, ax
+
+
+def plot_effective_components(
+    model: Any,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+    prefix: str = "saturation",
+) -> tuple[Figure, Axes]:
+    """Posterior of each channel's effective number of components.
+
+    The effective number is the exp of the entropy of the weights, per draw:
+    1 for one segment, K for K equal segments.
+
+    Parameters
+    ----------
+    model : MMM or DataTree
+        A fitted MMM with the mixture saturation, or its ``idata``.
+    ax : Axes, optional
+    figsize : tuple, optional
+    prefix : str, default "saturation"
+
+    Returns
+    -------
+    tuple[Figure, Axes]
+    """
+    from pmm_mixture.summary import (
+        _mixture_variable,
+        _posterior,
+        weights_entropy_components,
+    )
+
+    weights = _mixture_variable(_posterior(model), prefix, "weights")
+    effective = weights_entropy_components(weights)
+    other = [d for d in effective.dims if d not in SAMPLE_DIMS]
+    stacked = (
+        effective.stack(panel=other) if other else effective.expand_dims(panel=[""])
+    )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize or (6.0, 3.5))
+    else:
+        fig = ax.get_figure()
+    n_components = weights.sizes[COMPONENT_DIM]
+    bins = np.linspace(1.0, n_components, 8 * (n_components - 1) + 1)
+    for key in stacked["panel"].values:
+        values = stacked.sel(panel=key).values.ravel()
+        label = ", ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+        ax.hist(
+            values,
+            bins=bins,
+            histtype="step",
+            density=True,
+            linewidth=1.6,
+            label=f"{label} (mean {values.mean():.2f})",
+        )
+    ax.set(
+        xlabel="effective number of components (exp entropy of the weights)",
+        ylabel="posterior density",
+        title="Segments per channel",
+    )
+    ax.legend(fontsize=8)
+    return fig, ax

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import arviz as az
@@ -194,3 +195,127 @@ def component_table(
     order += [d for d in table.dims if d not in ("channel", COMPONENT_DIM)]
     order.append(COMPONENT_DIM)
     return table.to_dataframe(dim_order=order)
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    """Audience segments found per channel; see :func:`segment_report`.
+
+    Attributes
+    ----------
+    segments : pd.DataFrame
+        One row per active segment: ``share`` of the channel's maximum effect
+        with its HDI, ``half_saturation_spend`` and ``saturation_90_spend``
+        (spend per period at which the segment reaches 50 % and 90 % of its
+        own maximum) with HDIs, and ``slope``.
+    channels : pd.DataFrame
+        One row per channel: ``n_segments`` (active), effective number of
+        components (exp-entropy mean and HDI) and the ``pruned`` components.
+    """
+
+    segments: pd.DataFrame
+    channels: pd.DataFrame
+
+    def __str__(self) -> str:
+        """Plain-words report, one paragraph per channel."""
+        paragraphs = []
+        for key, row in self.channels.iterrows():
+            name = key if isinstance(key, str) else ", ".join(map(str, key))
+            lines = [
+                f"{name}: {row['n_segments']} segment(s) "
+                f"(effective number {row['n_entropy_mean']:.2f}, 94% HDI "
+                f"{row['n_entropy_hdi_low']:.2f}-{row['n_entropy_hdi_high']:.2f})"
+            ]
+            keys = self.segments.index.droplevel(COMPONENT_DIM).to_flat_index()
+            segments = self.segments[keys == key]
+            for index, seg in segments.iterrows():
+                component = index[-1]
+                lines.append(
+                    f"  segment {component}: {seg['share']:.0%} of the channel's "
+                    f"maximum effect ({seg['share_hdi_low']:.0%}-"
+                    f"{seg['share_hdi_high']:.0%}); half-saturates at "
+                    f"{seg['half_saturation_spend']:,.0f} per period "
+                    f"({seg['half_saturation_spend_hdi_low']:,.0f}-"
+                    f"{seg['half_saturation_spend_hdi_high']:,.0f}), 90% saturated "
+                    f"at {seg['saturation_90_spend']:,.0f}"
+                )
+            if row["pruned"]:
+                lines.append(f"  pruned components: {row['pruned']}")
+            paragraphs.append("\n".join(lines))
+        return "\n\n".join(paragraphs)
+
+
+def segment_report(
+    model: Any,
+    *,
+    threshold: float = 0.05,
+    hdi_prob: float = 0.94,
+    prefix: str = "saturation",
+) -> SegmentReport:
+    """How many audience segments each channel has, how big, where they saturate.
+
+    A segment is a component whose posterior mean weight exceeds
+    ``threshold``; the others are reported as pruned. Spend is in the
+    channel's original units per period (adstocked spend when adstock comes
+    first); without a channel scale in the model's data it is in model units.
+
+    Parameters
+    ----------
+    model : MMM or DataTree
+        A fitted MMM with the mixture saturation, or its ``idata``.
+    threshold : float, default 0.05
+    hdi_prob : float, default 0.94
+    prefix : str, default "saturation"
+
+    Returns
+    -------
+    SegmentReport
+        Tables of segments and channels; ``print(report)`` reads as text.
+
+    Examples
+    --------
+    .. code-block:: python
+
+        report = segment_report(mmm)
+        print(report)
+        report.segments.loc["search"]
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}.")
+    posterior = _posterior(model)
+    weights = _mixture_variable(posterior, prefix, "weights")
+    kappa = _mixture_variable(posterior, prefix, "kappa")
+    slope = _mixture_variable(posterior, prefix, "slope")
+    scale = _channel_scale(model)
+    scale = 1.0 if scale is None else scale
+    # Hill curve reaches a fraction q of its maximum at kappa * (q / (1 - q))^(1/s)
+    draws = {
+        "share": weights,
+        "half_saturation_spend": kappa * scale,
+        "saturation_90_spend": kappa * scale * 9.0 ** (1.0 / slope),
+        "slope": slope,
+    }
+    columns = {}
+    for name, values in draws.items():
+        hdi = az.hdi(values, prob=hdi_prob, dim=list(SAMPLE_DIMS))
+        columns[name] = values.mean(SAMPLE_DIMS)
+        columns[f"{name}_hdi_low"] = hdi.sel(ci_bound="lower", drop=True)
+        columns[f"{name}_hdi_high"] = hdi.sel(ci_bound="upper", drop=True)
+    table = xr.Dataset(columns)
+    order = ["channel", *[d for d in table.dims if d not in ("channel", COMPONENT_DIM)]]
+    segments = table.to_dataframe(dim_order=[*order, COMPONENT_DIM])
+    active = segments["share"] > threshold
+
+    channels = effective_components(
+        model, threshold=threshold, hdi_prob=hdi_prob, prefix=prefix
+    ).rename(columns={"n_active": "n_segments"})
+    segments = segments.reorder_levels([*channels.index.names, COMPONENT_DIM])
+    active = active.reorder_levels(segments.index.names)
+    components = segments.index.get_level_values(COMPONENT_DIM)
+    pruned = (
+        pd.Series(np.where(active, None, components), index=segments.index)
+        .groupby(level=list(channels.index.names))
+        .agg(lambda values: [v for v in values if v is not None])
+    )
+    channels["pruned"] = pruned.reindex(channels.index)
+    return SegmentReport(segments=segments[active.to_numpy()], channels=channels)
