@@ -36,15 +36,16 @@ def log_likelihood(mmm: Any) -> xr.DataTree:
     """Return the posterior and pointwise log-likelihood of ``mmm`` as a DataTree.
 
     Uses the stored ``log_likelihood`` group when there is one; otherwise
-    computes it from the model without touching ``mmm.idata``.
+    computes it from the model without touching ``mmm.idata``. ``mmm`` may
+    also be a DataTree with a ``log_likelihood`` group.
 
     Raises
     ------
     ValueError
         If the model has not been fitted.
     """
-    idata = getattr(mmm, "idata", None)
-    if idata is None or "posterior" not in idata.children:
+    idata = getattr(mmm, "idata", mmm)
+    if not isinstance(idata, xr.DataTree) or "posterior" not in idata.children:
         raise ValueError("The model has no posterior: fit it before comparing.")
     if "log_likelihood" in idata.children:
         return idata
@@ -106,7 +107,7 @@ def compare_models(
 
     Parameters
     ----------
-    models : mapping of name to fitted MMM
+    models : mapping of name to fitted MMM (or DataTree with log-likelihood)
         At least two models fitted on the same data.
     reference : str, optional
         Model the differences are taken against; default the first one.

@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from pmm_mixture.curves import SAMPLE_DIMS, mixture_curves
-from pmm_mixture.summary import _mixture_variable, _posterior
+from pmm_mixture.summary import _mixture_variable, _posterior, active_components
 
 
 def n_divergences(model: Any) -> int:
@@ -132,9 +132,10 @@ def active_component_diagnostics(
 ) -> pd.DataFrame:
     """R-hat and ESS of the parameters of active components only.
 
-    A component is active when its posterior mean weight exceeds
-    ``threshold``; active components are ordered by kappa, so their labels are
-    identified even when pruned ones are not.
+    A component is active when its posterior median weight exceeds
+    ``threshold`` (:func:`pmm_mixture.summary.active_components`); active
+    components are ordered by kappa, so their labels are identified even when
+    pruned ones are not.
 
     Returns
     -------
@@ -144,7 +145,7 @@ def active_component_diagnostics(
     """
     posterior = _posterior(model)
     weights = _mixture_variable(posterior, prefix, "weights")
-    active = weights.mean(SAMPLE_DIMS) > threshold
+    active = active_components(weights, threshold)
     rows = {}
     for name in ("weights", "kappa", "slope"):
         draws = _mixture_variable(posterior, prefix, name)
@@ -201,7 +202,7 @@ def check_convergence(
     Divergences; R-hat, bulk and tail ESS of the label-invariant quantities
     (channel curves on a spend grid, channel contributions, ``beta``, the
     pointwise log-likelihood when stored); and the same on the parameters of
-    the active components (posterior mean weight above ``threshold``).
+    the active components (posterior median weight above ``threshold``).
 
     Parameters
     ----------
@@ -212,7 +213,7 @@ def check_convergence(
     min_ess : float, default 400
         Minimum bulk and tail ESS.
     threshold : float, default 0.05
-        Posterior mean weight above which a component is active.
+        Posterior median weight above which a component is active.
     n_points : int, default 20
     prefix : str, default "saturation"
 

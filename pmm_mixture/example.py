@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 160)
     print("\nEffective number of components per channel:")
     print(effective_components(mmm).round(2).to_string())
-    print("\nActive components (posterior mean weight > 0.05) against the truth:")
+    print("\nActive components (posterior median weight > 0.05) against the truth:")
     print(truth_vs_fit(data, table).round(2).to_string())
 
     args.output.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,12 @@ from matplotlib.figure import Figure
 
 from pmm_mixture.curves import SAMPLE_DIMS, mixture_curves, observed_spend_range
 from pmm_mixture.priors import COMPONENT_DIM
+from pmm_mixture.summary import (
+    _mixture_variable,
+    _posterior,
+    active_components,
+    weights_entropy_components,
+)
 
 
 def plot_channel_curves(
@@ -55,7 +61,8 @@ def plot_channel_curves(
         units (e.g. :class:`pmm_mixture.synthetic.ChannelTruth`), drawn dashed.
     hdi_prob : float, default 0.94
     threshold : float, default 0.05
-        Components whose posterior mean weight is at most this are not drawn.
+        Components whose posterior median weight is at most this are not drawn
+        (see :func:`pmm_mixture.summary.active_components`).
     max_value : float, default 1.2
         Grid end in the model's channel scale.
     n_points : int, default 120
@@ -74,6 +81,9 @@ def plot_channel_curves(
     )
     total, components = curves["total"], curves["components"]
     weight_mean = model_weights_mean(model, prefix)
+    active = active_components(
+        _mixture_variable(_posterior(model), prefix, "weights"), threshold
+    )
     observed = observed_spend_range(model)
     hdi = az.hdi(total, prob=hdi_prob, dim=list(SAMPLE_DIMS))
 
@@ -103,9 +113,9 @@ def plot_channel_curves(
             components=components,
             hdi=hdi,
             weight_mean=weight_mean,
+            active=active,
             observed=observed,
             truth=None if truth is None else truth.get(str(sel["channel"])),
-            threshold=threshold,
             hdi_prob=hdi_prob,
         )
     fig.tight_layout()
@@ -114,8 +124,6 @@ def plot_channel_curves(
 
 def model_weights_mean(model: Any, prefix: str = "saturation") -> xr.DataArray:
     """Posterior mean of the component weights."""
-    from pmm_mixture.summary import _mixture_variable, _posterior
-
     return _mixture_variable(_posterior(model), prefix, "weights").mean(SAMPLE_DIMS)
 
 
@@ -127,9 +135,9 @@ def _plot_panel(
     components: xr.DataArray,
     hdi: xr.DataArray,
     weight_mean: xr.DataArray,
+    active: xr.DataArray,
     observed: xr.DataArray | None,
     truth: Any,
-    threshold: float,
     hdi_prob: float,
 ) -> None:
     spend = total["spend"].sel(_only(sel, total["spend"].dims)).values
@@ -144,10 +152,11 @@ def _plot_panel(
     )
     ax.plot(spend, total.sel(sel).mean(SAMPLE_DIMS).values, color="C0", label="fitted")
     weights = weight_mean.sel(_only(sel, weight_mean.dims))
+    is_active = active.sel(_only(sel, active.dims))
     component_mean = components.sel(sel).mean(SAMPLE_DIMS)
     for k in component_mean[COMPONENT_DIM].values:
         w = float(weights.sel({COMPONENT_DIM: k}))
-        if w <= threshold:
+        if not bool(is_active.sel({COMPONENT_DIM: k})):
             continue
         ax.plot(
             spend,
@@ -211,8 +220,6 @@ def plot_weights_forest(
     -------
     tuple[Figure, Axes]
     """
-    from pmm_mixture.summary import _mixture_variable, _posterior
-
     weights = _mixture_variable(_posterior(model), prefix, "weights")
     other = [d for d in weights.dims if d not in (*SAMPLE_DIMS, COMPONENT_DIM)]
     stacked = weights.stack(row=[*other, COMPONENT_DIM])
@@ -243,6 +250,7 @@ def plot_weights_forest(
         xlabel=f"weight (mean and {hdi_prob:.0%} HDI)",
         title="Component weights per channel",
     )
+    fig.tight_layout()
     return fig, ax
 
 
@@ -270,12 +278,6 @@ def plot_effective_components(
     -------
     tuple[Figure, Axes]
     """
-    from pmm_mixture.summary import (
-        _mixture_variable,
-        _posterior,
-        weights_entropy_components,
-    )
-
     weights = _mixture_variable(_posterior(model), prefix, "weights")
     effective = weights_entropy_components(weights)
     other = [d for d in effective.dims if d not in SAMPLE_DIMS]
@@ -305,4 +307,5 @@ def plot_effective_components(
         title="Segments per channel",
     )
     ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig, ax

@@ -65,6 +65,31 @@ def _channel_scale(model: Any) -> xr.DataArray | None:
         return None
 
 
+def active_components(weights: xr.DataArray, threshold: float = 0.05) -> xr.DataArray:
+    """Components whose posterior **median** weight exceeds ``threshold``.
+
+    The median, not the mean: a pruned component's weight has a long right
+    tail (draws where it borrows weight), so its mean overstates it. On the
+    built-in example the one-segment ``tv`` channel's second component has
+    mean weight 0.13 but median 0.01. Equivalently, a component is active when
+    its weight exceeds ``threshold`` with posterior probability above 1/2.
+
+    Parameters
+    ----------
+    weights : xr.DataArray
+        Posterior draws with ``chain``, ``draw`` and ``component`` dims.
+    threshold : float, default 0.05
+
+    Returns
+    -------
+    xr.DataArray
+        Boolean, without the sample dims.
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}.")
+    return weights.median(SAMPLE_DIMS) > threshold
+
+
 def weights_entropy_components(weights: xr.DataArray) -> xr.DataArray:
     """Exp of the entropy of the weights: 1 for one segment, K for K equal ones.
 
@@ -101,9 +126,10 @@ def effective_components(
 
     Two measures, each summarised over the posterior:
 
-    - ``n_active``: the number of components whose **posterior mean** weight
-      exceeds ``threshold``, and ``n_active_mean``: the posterior mean of the
-      per-draw count of weights above it;
+    - ``n_active``: the number of active components (posterior median weight
+      above ``threshold``, see :func:`active_components`), and
+      ``n_active_mean``: the posterior mean of the per-draw count of weights
+      above it;
     - ``n_entropy``: exp of the entropy of the weights (perplexity), with its
       posterior mean and HDI.
 
@@ -123,14 +149,13 @@ def effective_components(
         ``n_active_mean``, ``n_entropy_mean``, ``n_entropy_hdi_low``,
         ``n_entropy_hdi_high``.
     """
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}.")
     weights = _mixture_variable(_posterior(model), prefix, "weights")
+    active = active_components(weights, threshold)
     entropy = weights_entropy_components(weights)
     entropy_hdi = az.hdi(entropy, prob=hdi_prob, dim=list(SAMPLE_DIMS))
     table = xr.Dataset(
         {
-            "n_active": (weights.mean(SAMPLE_DIMS) > threshold).sum(COMPONENT_DIM),
+            "n_active": active.sum(COMPONENT_DIM),
             "n_active_mean": (weights > threshold).sum(COMPONENT_DIM).mean(SAMPLE_DIMS),
             "n_entropy_mean": entropy.mean(SAMPLE_DIMS),
             "n_entropy_hdi_low": entropy_hdi.sel(ci_bound="lower", drop=True),
@@ -152,8 +177,8 @@ def component_table(
     Components appear in order of increasing ``kappa``. ``kappa_spend`` is the
     half-saturation point in the channel's original spend units (kappa times
     the MMM's channel scale; per period of adstocked spend when adstock comes
-    first). ``active`` marks components whose posterior mean weight exceeds
-    ``threshold``.
+    first). ``active`` marks components whose posterior median weight exceeds
+    ``threshold`` (see :func:`active_components`).
 
     Parameters
     ----------
@@ -171,8 +196,6 @@ def component_table(
         ``weight``, ``kappa``, ``kappa_spend`` (if the channel scale is known)
         and ``slope``, plus ``active``.
     """
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}.")
     posterior = _posterior(model)
     parameters = {
         "weight": _mixture_variable(posterior, prefix, "weights"),
@@ -190,7 +213,8 @@ def component_table(
         columns[f"{name}_hdi_low"] = hdi.sel(ci_bound="lower", drop=True)
         columns[f"{name}_hdi_high"] = hdi.sel(ci_bound="upper", drop=True)
     table = xr.Dataset(columns)
-    table["active"] = table["weight_mean"] > threshold
+    table["weight_median"] = parameters["weight"].median(SAMPLE_DIMS)
+    table["active"] = active_components(parameters["weight"], threshold)
     order = [d for d in ("channel",) if d in table.dims]
     order += [d for d in table.dims if d not in ("channel", COMPONENT_DIM)]
     order.append(COMPONENT_DIM)
@@ -204,10 +228,10 @@ class SegmentReport:
     Attributes
     ----------
     segments : pd.DataFrame
-        One row per active segment: ``share`` of the channel's maximum effect
-        with its HDI, ``half_saturation_spend`` and ``saturation_90_spend``
-        (spend per period at which the segment reaches 50 % and 90 % of its
-        own maximum) with HDIs, and ``slope``.
+        One row per active segment, posterior medians with HDIs: ``share`` of
+        the channel's maximum effect, ``half_saturation_spend`` and
+        ``saturation_90_spend`` (spend per period at which the segment reaches
+        50 % and 90 % of its own maximum), and ``slope``.
     channels : pd.DataFrame
         One row per channel: ``n_segments`` (active), effective number of
         components (exp-entropy mean and HDI) and the ``pruned`` components.
@@ -226,12 +250,16 @@ class SegmentReport:
                 f"(effective number {row['n_entropy_mean']:.2f}, 94% HDI "
                 f"{row['n_entropy_hdi_low']:.2f}-{row['n_entropy_hdi_high']:.2f})"
             ]
-            keys = self.segments.index.droplevel(COMPONENT_DIM).to_flat_index()
-            segments = self.segments[keys == key]
-            for index, seg in segments.iterrows():
-                component = index[-1]
+            levels = list(self.channels.index.names)
+            extra = [n for n in self.segments.index.names if n not in levels]
+            keys = self.segments.index.droplevel(extra).to_flat_index()
+            for index, seg in self.segments[keys == key].iterrows():
+                where = dict(zip(self.segments.index.names, index, strict=True))
+                label = f"segment {where.pop(COMPONENT_DIM)}"
+                if other := [str(where[n]) for n in extra if n != COMPONENT_DIM]:
+                    label += f" ({', '.join(other)})"
                 lines.append(
-                    f"  segment {component}: {seg['share']:.0%} of the channel's "
+                    f"  {label}: {seg['share']:.0%} of the channel's "
                     f"maximum effect ({seg['share_hdi_low']:.0%}-"
                     f"{seg['share_hdi_high']:.0%}); half-saturates at "
                     f"{seg['half_saturation_spend']:,.0f} per period "
@@ -254,8 +282,9 @@ def segment_report(
 ) -> SegmentReport:
     """How many audience segments each channel has, how big, where they saturate.
 
-    A segment is a component whose posterior mean weight exceeds
-    ``threshold``; the others are reported as pruned. Spend is in the
+    A segment is an active component (posterior median weight above
+    ``threshold``, see :func:`active_components`); the others are reported as
+    pruned. Spend is in the
     channel's original units per period (adstocked spend when adstock comes
     first); without a channel scale in the model's data it is in model units.
 
@@ -280,10 +309,9 @@ def segment_report(
         print(report)
         report.segments.loc["search"]
     """
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}.")
     posterior = _posterior(model)
     weights = _mixture_variable(posterior, prefix, "weights")
+    is_active = active_components(weights, threshold)
     kappa = _mixture_variable(posterior, prefix, "kappa")
     slope = _mixture_variable(posterior, prefix, "slope")
     scale = _channel_scale(model)
@@ -298,24 +326,30 @@ def segment_report(
     columns = {}
     for name, values in draws.items():
         hdi = az.hdi(values, prob=hdi_prob, dim=list(SAMPLE_DIMS))
-        columns[name] = values.mean(SAMPLE_DIMS)
+        # medians: spend points of weak segments are heavy-tailed
+        columns[name] = values.median(SAMPLE_DIMS)
         columns[f"{name}_hdi_low"] = hdi.sel(ci_bound="lower", drop=True)
         columns[f"{name}_hdi_high"] = hdi.sel(ci_bound="upper", drop=True)
     table = xr.Dataset(columns)
+    table["active"] = is_active
     order = ["channel", *[d for d in table.dims if d not in ("channel", COMPONENT_DIM)]]
     segments = table.to_dataframe(dim_order=[*order, COMPONENT_DIM])
-    active = segments["share"] > threshold
+    active = segments.pop("active")
 
     channels = effective_components(
         model, threshold=threshold, hdi_prob=hdi_prob, prefix=prefix
     ).rename(columns={"n_active": "n_segments"})
-    segments = segments.reorder_levels([*channels.index.names, COMPONENT_DIM])
+    channel_levels = list(channels.index.names)
+    extra = [
+        n for n in segments.index.names if n not in (*channel_levels, COMPONENT_DIM)
+    ]
+    segments = segments.reorder_levels([*channel_levels, *extra, COMPONENT_DIM])
     active = active.reorder_levels(segments.index.names)
     components = segments.index.get_level_values(COMPONENT_DIM)
     pruned = (
         pd.Series(np.where(active, None, components), index=segments.index)
-        .groupby(level=list(channels.index.names))
-        .agg(lambda values: [v for v in values if v is not None])
+        .groupby(level=channel_levels)
+        .agg(lambda values: sorted({v for v in values if v is not None}))
     )
     channels["pruned"] = pruned.reindex(channels.index)
     return SegmentReport(segments=segments[active.to_numpy()], channels=channels)

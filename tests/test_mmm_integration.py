@@ -9,11 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from pymc_marketing.mmm import MMM, GeometricAdstock
+from pymc_marketing.mmm import MMM, GeometricAdstock, HillSaturation
 
 from pmm_mixture import MixtureHillSaturation, OrderedKappa
+from pmm_mixture.comparison import compare_models
 from pmm_mixture.curves import mixture_curves
-from pmm_mixture.summary import component_table
+from pmm_mixture.diagnostics import check_convergence
+from pmm_mixture.plot import plot_channel_curves
+from pmm_mixture.summary import component_table, segment_report
 from pmm_mixture.synthetic import make_mixture_mmm_data
 
 matplotlib.use("Agg")
@@ -165,6 +168,50 @@ def test_budget_optimizer(fitted, data):
         assert low - 1e-6 * total <= value <= high + 1e-6 * total
 
 
+def test_convergence_check_fails_on_a_short_fit(fitted):
+    # 2 chains x 60 draws cannot reach an ESS of 400: the check must say so
+    report = check_convergence(fitted)
+    assert not report.passed
+    assert (report.table["ess_bulk_min"] < 400).any()
+    assert any("ESS below 400" in message for message in report.messages)
+
+
+def test_compare_with_single_curve(fitted, data):
+    X, y = data
+    hill = MMM(
+        date_column="date",
+        channel_columns=["x1", "x2"],
+        target_column="y",
+        adstock=GeometricAdstock(l_max=4),
+        saturation=HillSaturation(),
+    )
+    hill.fit(
+        X.iloc[:N_TRAIN],
+        y.iloc[:N_TRAIN],
+        nuts_sampler="numpyro",
+        random_seed=7,
+        **SAMPLE,
+    )
+    groups = set(fitted.idata.children)
+    result = compare_models({"mixture": fitted, "hill": hill}, reference="hill")
+    assert set(fitted.idata.children) == groups  # nothing added to the user's idata
+    assert set(result.table.index) == {"mixture", "hill"}
+    assert result.table.loc["hill", "elpd_diff"] == 0.0
+    assert np.isfinite(result.table["elpd"]).all()
+    assert result.table.loc["mixture", "diff_se"] > 0
+    assert "hill" in result.verdict and "mixture" in result.verdict
+    with pytest.raises(ValueError, match="not fitted with MixtureHillSaturation"):
+        segment_report(hill)
+
+
+def test_tools_refuse_an_unfitted_model():
+    mmm = make_mmm()
+    with pytest.raises(ValueError, match="fit the model first"):
+        segment_report(mmm)
+    with pytest.raises(ValueError, match="fit the model first"):
+        plot_channel_curves(mmm)
+
+
 def test_save_load_round_trip(fitted, tmp_path):
     path = tmp_path / "mixture.nc"
     fitted.save(str(path))
@@ -178,6 +225,13 @@ def test_save_load_round_trip(fitted, tmp_path):
         )
     curve = loaded.saturation.sample_curve(loaded.idata.posterior.dataset, num_points=5)
     assert np.isfinite(curve.values).all()
+    # the mixture tools work on the restored model and agree with the original
+    assert str(segment_report(loaded)) == str(segment_report(fitted))
+    pd.testing.assert_frame_equal(
+        check_convergence(loaded).table, check_convergence(fitted).table
+    )
+    fig, _ = plot_channel_curves(loaded)
+    fig.savefig(tmp_path / "loaded.png")
 
 
 def test_pymc_sampler(data):
@@ -276,6 +330,14 @@ def test_geo_dims(data):
     assert (posterior["saturation_kappa"].diff("component") > 0).all()
     table = component_table(mmm)
     assert list(table.index.names) == ["channel", "geo", "component"]
+    report = segment_report(mmm)
+    # weights are shared across geo, kappa is per geo
+    assert list(report.channels.index.names) == ["channel"]
+    assert list(report.segments.index.names) == ["channel", "geo", "component"]
+    assert "(south)" in str(report)
+    assert len(check_convergence(mmm).table) == 6
+    _, axes = plot_channel_curves(mmm)
+    assert axes.shape == (2, 2)
     assert len(table) == 2 * 2 * 2
     curves = mixture_curves(mmm, n_points=5)
     assert set(curves["total"].dims) >= {"geo", "channel", "x"}

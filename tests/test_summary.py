@@ -1,16 +1,28 @@
 """Component tables, curves, diagnostics and plots on hand-made posteriors."""
 
 import matplotlib
+import matplotlib.pyplot
 import numpy as np
 import pytest
 import xarray as xr
 
+from pmm_mixture.comparison import compare_models
 from pmm_mixture.curves import hill, mixture_curves, observed_spend_range
-from pmm_mixture.diagnostics import label_invariant_diagnostics, n_divergences
-from pmm_mixture.plot import plot_channel_curves
+from pmm_mixture.diagnostics import (
+    check_convergence,
+    label_invariant_diagnostics,
+    n_divergences,
+)
+from pmm_mixture.plot import (
+    plot_channel_curves,
+    plot_effective_components,
+    plot_weights_forest,
+)
 from pmm_mixture.summary import (
+    active_components,
     component_table,
     effective_components,
+    segment_report,
     weights_entropy_components,
 )
 
@@ -216,3 +228,112 @@ def test_plot_channel_curves_renders_png(tmp_path):
 
 def _labels(ax):
     return [line.get_label() for line in ax.get_lines()]
+
+
+def test_active_components_use_the_median():
+    # a pruned component: mostly ~0, borrows weight 0.6 in 20 % of draws
+    draws = np.full((2, 100, 2), [0.99, 0.01])
+    draws[:, :20] = [0.4, 0.6]
+    weights = xr.DataArray(draws, dims=("chain", "draw", "component"))
+    assert float(weights.mean(("chain", "draw"))[1]) > 0.05  # the mean says active
+    assert active_components(weights, 0.05).values.tolist() == [True, False]
+    with pytest.raises(ValueError, match="threshold must be in"):
+        active_components(weights, 0.0)
+
+
+def test_segment_report_recovers_known_segments():
+    report = segment_report(make_idata())
+    assert report.channels.loc["tv", "n_segments"] == 1
+    assert report.channels.loc["search", "n_segments"] == 2
+    assert report.channels.loc["tv", "pruned"] == [1, 2]
+    assert report.channels.loc["search", "pruned"] == [2]
+    search = report.segments.loc["search"]
+    assert search["share"].tolist() == pytest.approx([0.5, 0.48], abs=0.01)
+    # kappa 0.1 and 0.5 times the channel scale 200
+    assert search["half_saturation_spend"].tolist() == pytest.approx(
+        [20, 100], rel=0.02
+    )
+    # slope 2: 90 % of the segment's maximum at kappa * 9 ** (1 / 2) = 3 kappa
+    assert search["saturation_90_spend"].tolist() == pytest.approx([60, 300], rel=0.05)
+    text = str(report)
+    assert "search: 2 segment(s)" in text
+    assert "half-saturates at 100 per period" in text
+    assert "pruned components: [1, 2]" in text
+
+
+def test_check_convergence_pass_and_fail():
+    healthy = check_convergence(make_idata())
+    assert healthy.passed
+    assert healthy.table["passed"].all()
+    assert "All checks passed" in str(healthy)
+    broken = check_convergence(make_idata(stuck_chain=True))
+    assert not broken.passed
+    assert not broken.table.loc["saturation_beta", "passed"]
+    assert any("R-hat above 1.01" in m for m in broken.messages)
+    assert any("Run longer" in m for m in broken.messages)
+    strict = check_convergence(make_idata(), min_ess=10_000)
+    assert not strict.passed
+    assert any("ESS below 10000" in m for m in strict.messages)
+
+
+def test_check_convergence_counts_divergences():
+    idata = make_idata()
+    diverging = idata["sample_stats"]["diverging"].copy(data=None)
+    diverging[0, :3] = True
+    stats = idata["sample_stats"].to_dataset().assign(diverging=diverging)
+    broken = xr.DataTree.from_dict(
+        {
+            "/posterior": idata["posterior"].to_dataset(),
+            "/constant_data": idata["constant_data"].to_dataset(),
+            "/sample_stats": stats,
+        }
+    )
+    report = check_convergence(broken)
+    assert report.divergences == 3
+    assert not report.passed
+    assert any("3 divergent transitions" in m for m in report.messages)
+
+
+def test_compare_models_verdicts():
+    rng = np.random.default_rng(5)
+    y = rng.normal(0, 1, 200)
+
+    def tree(mu, sigma):
+        shape = (2, 100, 200)
+        mu_draws = mu + rng.normal(0, 0.02, size=shape)
+        ll = -0.5 * ((y - mu_draws) / sigma) ** 2 - np.log(sigma * np.sqrt(2 * np.pi))
+        dims = ("chain", "draw", "obs")
+        return xr.DataTree.from_dict(
+            {
+                "/posterior": xr.Dataset({"mu": (("chain", "draw"), mu_draws[..., 0])}),
+                "/log_likelihood": xr.Dataset({"y": (dims, ll)}),
+            }
+        )
+
+    good, bad, same = tree(0.0, 1.0), tree(0.8, 1.0), tree(0.0, 1.0)
+    result = compare_models({"bad": bad, "good": good}, reference="bad")
+    assert result.table.index[0] == "good"
+    assert result.table.loc["good", "z"] > 2
+    assert result.verdict.startswith("good beats bad")
+    tie = compare_models({"good": good, "same": same})
+    assert "clearly" in tie.verdict or "No clear difference" in tie.verdict
+    assert abs(tie.table.loc["same", "z"]) < 2
+    with pytest.raises(ValueError, match="at least two"):
+        compare_models({"good": good})
+    with pytest.raises(ValueError, match="not one of"):
+        compare_models({"good": good, "bad": bad}, reference="hill")
+
+
+def test_weights_forest_and_effective_components_plots(tmp_path):
+    fig, ax = plot_weights_forest(make_idata())
+    assert len(ax.get_yticks()) == 6
+    fig.savefig(tmp_path / "forest.png")
+    fig, ax = plot_effective_components(make_idata())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("tv (mean 1.1") and labels[1].startswith(
+        "search (mean 2."
+    )
+    fig.savefig(tmp_path / "effective.png")
+    _, given = matplotlib.pyplot.subplots()
+    fig, ax = plot_weights_forest(make_idata(), ax=given)
+    assert ax is given
