@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmm_mixture.diagnostics import label_invariant_diagnostics, n_divergences
+from pmm_mixture.diagnostics import check_convergence, n_divergences
 from pmm_mixture.saturation import MixtureHillSaturation
-from pmm_mixture.summary import component_table, effective_components
+from pmm_mixture.summary import component_table, segment_report
 from pmm_mixture.synthetic import SyntheticMMMData, example_two_segment_data
 
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     """Fit the example and print and save the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-components", type=int, default=4)
-    parser.add_argument("--draws", type=int, default=1500)
+    parser.add_argument("--draws", type=int, default=2500)
     parser.add_argument("--tune", type=int, default=1500)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--target-accept", type=float, default=0.98)
@@ -103,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pmm_mixture.plot import plot_channel_curves
+    from pmm_mixture.plot import (
+        plot_channel_curves,
+        plot_effective_components,
+        plot_weights_forest,
+    )
 
     data = example_two_segment_data(seed=args.seed)
     print(
@@ -113,29 +117,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     mmm = build_mmm(data, args.n_components)
     seconds, sampling = fit(mmm, data, args)
-    diagnostics = label_invariant_diagnostics(mmm)
+    report = check_convergence(mmm)
     print(
         f"\nFit: MixtureHillSaturation(n_components={args.n_components}), "
         f"{args.chains} chains x ({args.tune} tune + {args.draws} draws): "
         f"{sampling:.1f} s sampling, {seconds:.1f} s with compilation; "
         f"divergences: {n_divergences(mmm)}"
     )
-    print("\nLabel-invariant convergence (R-hat <= 1.01 and ESS >= 400 wanted):")
-    print(diagnostics.round(3).to_string())
+    print("\nConvergence on label-invariant quantities and active components:")
+    print(report)
 
     table = component_table(mmm)
     pd.set_option("display.width", 160)
-    print("\nEffective number of components per channel:")
-    print(effective_components(mmm).round(2).to_string())
+    print("\nSegments found per channel:")
+    print(segment_report(mmm))
     print("\nActive components (posterior median weight > 0.05) against the truth:")
     print(truth_vs_fit(data, table).round(2).to_string())
 
     args.output.mkdir(parents=True, exist_ok=True)
     fig, _ = plot_channel_curves(mmm, truth=data.channels)
-    figure = args.output / "channel_curves.png"
-    fig.savefig(figure, dpi=110)
+    fig.savefig(args.output / "channel_curves.png", dpi=110)
+    fig, _ = plot_weights_forest(mmm)
+    fig.savefig(args.output / "weights_forest.png", dpi=110)
+    fig, _ = plot_effective_components(mmm)
+    fig.savefig(args.output / "effective_components.png", dpi=110)
     table.to_csv(args.output / "component_table.csv")
-    print(f"\nSaved {figure} and {args.output / 'component_table.csv'}")
+    print(
+        f"\nSaved channel_curves.png, weights_forest.png, effective_components.png "
+        f"and component_table.csv in {args.output}/"
+    )
     if args.compare_hill:
         compare_with_hill(data, args, seconds, sampling)
     return 0

@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 
 from pmm_mixture.curves import SAMPLE_DIMS, mixture_curves
-from pmm_mixture.diagnostics import label_invariant_diagnostics, n_divergences
+from pmm_mixture.diagnostics import (
+    check_convergence,
+    label_invariant_diagnostics,
+    n_divergences,
+)
 from pmm_mixture.example import build_mmm, with_trend
-from pmm_mixture.summary import component_table, effective_components
+from pmm_mixture.summary import component_table, effective_components, segment_report
 from pmm_mixture.synthetic import example_two_segment_data
 
 pytestmark = pytest.mark.slow
@@ -92,6 +96,29 @@ def test_effective_components(example):
     assert entropy["tv"] <= 1.5
     assert entropy["search"] - entropy["tv"] >= 0.6
     assert table.loc["search", "n_entropy_hdi_low"] > 1.3
+
+
+def test_segment_report_finds_the_true_segments(example):
+    data, mmm = example
+    report = segment_report(mmm)
+    print(report)
+    n_segments = report.channels["n_segments"].to_dict()
+    assert n_segments == {c: t.n_segments for c, t in data.channels.items()}
+    search = report.segments.loc["search"]
+    truth = data.channels["search"]
+    # each true segment's half-saturation spend lies in its segment's HDI
+    for (_, segment), kappa in zip(search.iterrows(), truth.kappa, strict=True):
+        assert segment["half_saturation_spend_hdi_low"] <= kappa
+        assert kappa <= segment["half_saturation_spend_hdi_high"]
+
+
+def test_convergence_check_on_the_healthy_fit(example):
+    _, mmm = example
+    report = check_convergence(mmm)
+    print(report)
+    invariant = report.table[report.table["kind"] == "label-invariant"]
+    assert report.divergences == 0
+    assert invariant["passed"].all()
 
 
 def test_segments_in_spend_units(example):
