@@ -65,6 +65,18 @@ def _channel_scale(model: Any) -> xr.DataArray | None:
         return None
 
 
+def _point_and_hdi(
+    name: str, draws: xr.DataArray, hdi_prob: float, point: str = "mean"
+) -> dict[str, xr.DataArray]:
+    """Columns ``name`` (posterior mean or median), ``name_hdi_low``/``_high``."""
+    hdi = az.hdi(draws, prob=hdi_prob, dim=list(SAMPLE_DIMS))
+    return {
+        name: getattr(draws, point)(SAMPLE_DIMS),
+        f"{name}_hdi_low": hdi.sel(ci_bound="lower", drop=True),
+        f"{name}_hdi_high": hdi.sel(ci_bound="upper", drop=True),
+    }
+
+
 def active_components(weights: xr.DataArray, threshold: float = 0.05) -> xr.DataArray:
     """Components whose posterior **median** weight exceeds ``threshold``.
 
@@ -152,14 +164,13 @@ def effective_components(
     weights = _mixture_variable(_posterior(model), prefix, "weights")
     active = active_components(weights, threshold)
     entropy = weights_entropy_components(weights)
-    entropy_hdi = az.hdi(entropy, prob=hdi_prob, dim=list(SAMPLE_DIMS))
+    n_entropy = _point_and_hdi("n_entropy", entropy, hdi_prob)
     table = xr.Dataset(
         {
             "n_active": active.sum(COMPONENT_DIM),
             "n_active_mean": (weights > threshold).sum(COMPONENT_DIM).mean(SAMPLE_DIMS),
-            "n_entropy_mean": entropy.mean(SAMPLE_DIMS),
-            "n_entropy_hdi_low": entropy_hdi.sel(ci_bound="lower", drop=True),
-            "n_entropy_hdi_high": entropy_hdi.sel(ci_bound="upper", drop=True),
+            "n_entropy_mean": n_entropy.pop("n_entropy"),
+            **n_entropy,
         }
     )
     return table.to_dataframe()
@@ -208,10 +219,9 @@ def component_table(
 
     columns = {}
     for name, samples in parameters.items():
-        hdi = az.hdi(samples, prob=hdi_prob, dim=list(SAMPLE_DIMS))
-        columns[f"{name}_mean"] = samples.mean(SAMPLE_DIMS)
-        columns[f"{name}_hdi_low"] = hdi.sel(ci_bound="lower", drop=True)
-        columns[f"{name}_hdi_high"] = hdi.sel(ci_bound="upper", drop=True)
+        point = _point_and_hdi(name, samples, hdi_prob)
+        columns[f"{name}_mean"] = point.pop(name)
+        columns |= point
     table = xr.Dataset(columns)
     table["weight_median"] = parameters["weight"].median(SAMPLE_DIMS)
     table["active"] = active_components(parameters["weight"], threshold)
@@ -323,13 +333,10 @@ def segment_report(
         "saturation_90_spend": kappa * scale * 9.0 ** (1.0 / slope),
         "slope": slope,
     }
+    # medians: spend points of weak segments are heavy-tailed
     columns = {}
     for name, values in draws.items():
-        hdi = az.hdi(values, prob=hdi_prob, dim=list(SAMPLE_DIMS))
-        # medians: spend points of weak segments are heavy-tailed
-        columns[name] = values.median(SAMPLE_DIMS)
-        columns[f"{name}_hdi_low"] = hdi.sel(ci_bound="lower", drop=True)
-        columns[f"{name}_hdi_high"] = hdi.sel(ci_bound="upper", drop=True)
+        columns |= _point_and_hdi(name, values, hdi_prob, point="median")
     table = xr.Dataset(columns)
     table["active"] = is_active
     order = ["channel", *[d for d in table.dims if d not in ("channel", COMPONENT_DIM)]]
