@@ -160,6 +160,15 @@ class MixtureHillSaturation(SaturationTransformation):
         hill = hill_function(x, slope, kappa)
         return beta * (weights * hill).sum(COMPONENT_DIM)
 
+    def update_priors(self, priors: dict[str, Any]) -> None:
+        """Update priors by variable name (as ``MMM(model_config=...)`` does).
+
+        The same checks as at construction apply to the result.
+        """
+        super().update_priors(priors)
+        self._function_priors = _convert_dirichlet(self._function_priors)
+        self._check_component_priors()
+
     def to_dict(self) -> dict[str, Any]:
         """Serialize, including ``n_components``."""
         return {**super().to_dict(), "n_components": self.n_components}

@@ -258,3 +258,25 @@ def test_zero_spend_gives_finite_logp_and_gradient():
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
     assert np.isfinite(model.compile_dlogp()(point)).all()
+
+
+def test_model_config_priors_are_checked_too():
+    from pymc_marketing.mmm import MMM, GeometricAdstock
+
+    def mmm(model_config):
+        return MMM(
+            date_column="date",
+            channel_columns=CHANNELS,
+            target_column="y",
+            adstock=GeometricAdstock(l_max=2),
+            saturation=MixtureHillSaturation(n_components=3),
+            model_config=model_config,
+        )
+
+    unordered = Prior("HalfNormal", dims=("channel", COMPONENT_DIM))
+    with pytest.raises(ValueError, match="cannot be ordered"):
+        mmm({"saturation_kappa": unordered})
+    replaced = mmm({"saturation_slope": PooledSlope(log_mu=Prior("Normal", mu=1))})
+    assert replaced.saturation.function_priors["slope"].parameters["log_mu"] == Prior(
+        "Normal", mu=1
+    )
