@@ -831,11 +831,11 @@ def _simulate_spend(
     dates: pd.DatetimeIndex,
     max_spend: np.ndarray,
     *,
-    loading_range: tuple[float, float] = (0.6, 0.85),
-    seasonal_share: float = 0.3,
-    shared_dark: bool = True,
-    weeks_on: tuple[float, float] = (15.0, 30.0),
-    weeks_off: tuple[float, float] = (1.0, 2.0),
+    loading_range: tuple[float, float] = (0.45, 0.7),
+    seasonal_share: float = 0.0,
+    shared_dark: bool = False,
+    weeks_on: tuple[float, float] = (5.0, 9.0),
+    weeks_off: tuple[float, float] = (2.0, 3.0),
 ) -> np.ndarray:
     """Correlated, flighted weekly spend, shape ``(n_weeks, n_channels)``.
 
