@@ -3,7 +3,9 @@
 The saturation is evaluated on a spend grid for every posterior draw, in the
 model's scale (``x`` in units of the channel scale, response in units of the
 target scale) or in original units. Each component's own curve is
-``beta * w_k * hill_k``; the components add up to the channel's curve.
+``beta * w_k * hill_k / m(1)`` with ``m(1) = sum_k w_k hill_k(1)`` (``beta`` is
+the response at the largest scaled spend); the components add up to the
+channel's curve.
 
 Examples
 --------
@@ -110,7 +112,8 @@ def mixture_curves(
 
     x = xr.DataArray(np.linspace(0.0, max_value, n_points), dims=("x",))
     x = x.assign_coords(x=x.values)
-    components = beta * weights * hill(x, slope, kappa)
+    at_reference = (weights * hill(xr.DataArray(1.0), slope, kappa)).sum(COMPONENT_DIM)
+    components = beta / at_reference * weights * hill(x, slope, kappa)
     channel_scale, target_scale = _scales(model)
     if original_scale:
         components = components * target_scale

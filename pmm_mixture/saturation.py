@@ -2,12 +2,18 @@ r"""Mixture-of-Hill-curves saturation for PyMC-Marketing's MMM.
 
 .. math::
 
-    f_c(x) = \beta_c \sum_{k=1}^{K} w_{c,k}\,
+    f_c(x) = \beta_c \, \frac{m_c(x)}{m_c(1)},\qquad
+    m_c(x) = \sum_{k=1}^{K} w_{c,k}\,
         \frac{x^{s_{c,k}}}{\kappa_{c,k}^{s_{c,k}} + x^{s_{c,k}}}
 
 Each channel's response is a weighted sum of ``K`` Hill curves: one per
-audience segment, ``w`` the segment's share of the channel's maximum effect
-``beta``, ``kappa`` where it half-saturates and ``slope`` how sharply.
+audience segment, ``w`` the segment's share of the channel's maximum effect,
+``kappa`` where it half-saturates and ``slope`` how sharply. ``beta`` is the
+response at ``x = 1``, the largest spend in the model's channel scale
+(PyMC-Marketing scales each channel by its maximum), not the asymptote: the
+data pin down the response where spend was observed, whereas the asymptote
+trades off against segments that saturate beyond the data (a ridge that made
+NUTS diverge). The channel's maximum effect is ``beta / m_c(1)``.
 
 Examples
 --------
@@ -39,6 +45,7 @@ from pymc_extras.prior import Prior
 from pymc_marketing.mmm.components.saturation import SaturationTransformation
 from pymc_marketing.mmm.transformers import hill_function
 from pymc_marketing.serialization import serialization
+from pytensor import xtensor as ptx
 from pytensor.xtensor import as_xtensor
 
 from pmm_mixture.priors import (
@@ -94,9 +101,11 @@ class MixtureHillSaturation(SaturationTransformation):
 
     Parameters (model variables ``saturation_<name>``):
 
-    - ``beta`` (channel): the channel's asymptote on the scaled target.
-    - ``weights`` (channel, component): each segment's share of ``beta``, on
-      the simplex. Default :class:`~pmm_mixture.priors.StickBreakingWeights`
+    - ``beta`` (channel): the response at the largest scaled spend
+      (``x = 1``) on the scaled target; the asymptote is ``beta / m(1)`` with
+      ``m(x) = sum_k w_k hill_k(x)``.
+    - ``weights`` (channel, component): each segment's share of the channel's
+      maximum effect, on the simplex. Default :class:`~pmm_mixture.priors.StickBreakingWeights`
       with ``alpha=0.15`` (sparse: surplus components shrink toward 0).
     - ``kappa`` (channel, component): half-saturation points, strictly
       increasing in the component. Default
@@ -104,9 +113,9 @@ class MixtureHillSaturation(SaturationTransformation):
     - ``slope`` (channel, component): Hill slopes, partially pooled per
       channel. Default :class:`~pmm_mixture.priors.PooledSlope`.
 
-    With ``n_components=1`` the curve is exactly PyMC-Marketing's
-    ``HillSaturation`` (``beta * hill_function(x, slope, kappa)``) for the
-    same parameter values.
+    With ``n_components=1`` the curve is PyMC-Marketing's ``HillSaturation``
+    with asymptote ``beta * (1 + kappa**slope)``: the same family, with
+    ``beta`` measured at ``x = 1``.
 
     Parameters
     ----------
@@ -153,12 +162,19 @@ class MixtureHillSaturation(SaturationTransformation):
     default_priors = default_mixture_priors(3)
 
     def function(self, x, beta, weights, kappa, slope, *, dim: str | None = None):
-        """Mixture of Hill curves, summed over the ``component`` dim."""
+        """Mixture of Hill curves, summed over the ``component`` dim.
+
+        Scaled so that the response at ``x = 1`` is ``beta``.
+        """
         weights, kappa, slope = (
             _as_component_xtensor(value) for value in (weights, kappa, slope)
         )
         hill = hill_function(x, slope, kappa)
-        return beta * (weights * hill).sum(COMPONENT_DIM)
+        # hill at the reference spend x = 1 is 1 / (1 + kappa**slope); in log
+        # space so that a kappa far above the data cannot overflow the gradient
+        at_one = ptx.math.sigmoid(-slope * ptx.math.log(kappa))
+        at_reference = (weights * at_one).sum(COMPONENT_DIM)
+        return beta * (weights * hill).sum(COMPONENT_DIM) / at_reference
 
     def update_priors(self, priors: dict[str, Any]) -> None:
         """Update priors by variable name (as ``MMM(model_config=...)`` does).

@@ -31,11 +31,14 @@ def numpy_mixture(x, beta, weights, kappa, slope):
     x = x[:, None, None]
     with np.errstate(divide="ignore"):
         hill = np.where(x > 0, x**slope / (kappa**slope + x**slope), 0.0)
-    return beta * (weights * hill).sum(-1)
+    at_one = (weights / (1.0 + kappa**slope)).sum(-1)
+    return beta * (weights * hill).sum(-1) / at_one
 
 
 def test_single_component_equals_hill_saturation():
+    # beta is the response at x = 1, so Hill's asymptote is beta * (1 + kappa**s)
     beta, kappa, slope = np.array([1.3, 0.4]), np.array([0.3, 0.8]), [2.5, 0.7]
+    asymptote = beta * (1.0 + kappa ** np.array(slope))
     x = xt(np.tile(X_GRID[:, None], (1, 2)), ("x", "channel"))
     mixture = MixtureHillSaturation(n_components=1).function(
         x,
@@ -48,11 +51,15 @@ def test_single_component_equals_hill_saturation():
         x,
         slope=xt(slope, ("channel",)),
         kappa=xt(kappa, ("channel",)),
-        beta=xt(beta, ("channel",)),
+        beta=xt(asymptote, ("channel",)),
     )
-    np.testing.assert_array_equal(
-        mixture.transpose("x", "channel").eval(), hill.transpose("x", "channel").eval()
+    np.testing.assert_allclose(
+        mixture.transpose("x", "channel").eval(),
+        hill.transpose("x", "channel").eval(),
+        rtol=1e-12,
     )
+    at_one = mixture.transpose("x", "channel").eval()[X_GRID == 1.0]
+    np.testing.assert_allclose(at_one.ravel(), beta, rtol=1e-12)
 
 
 def test_mixture_function_matches_numpy():

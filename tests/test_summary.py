@@ -175,6 +175,7 @@ def test_mixture_curves_components_add_up_and_scale():
         50.0
         * float(one_draw["saturation_beta"].sel(channel="search"))
         * np.sum(w * x**s / (k**s + x**s))
+        / np.sum(w / (1.0 + k**s))
     )
     got = curves["total"].isel(chain=0, draw=0, x=-1).sel(channel="search")
     assert float(got) == pytest.approx(expected, rel=1e-12)
