@@ -1057,98 +1057,143 @@ def format_table(
     return out.rename(columns={"k_true": "K_true"})
 
 
-def make_figures(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """PNG figures of the main metrics against K_true, one panel per mode."""
-    import matplotlib
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: metrics (one row of panels each) against K_true, per mode.
 
-    matplotlib.use("Agg")
+    ``reference`` draws grey dashed lines: a dict of metric to level, or
+    ``"identity"`` for y = K_true. ``use_se`` draws the mean pairwise SE of
+    the ELPD difference as error bars instead of the sd over seeds.
+    """
+
+    filename: str
+    panels: tuple[tuple[str, str], ...]
+    reference: dict[str, float] | str | None = None
+    use_se: bool = False
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        "elpd_diff.png", (("elpd_diff_vs_hill", "ΔELPD-LOO vs Hill"),), None, True
+    ),
+    FigureSpec(
+        "coverage.png",
+        (("test_cov50", "test 50% coverage"), ("test_cov90", "test 90% coverage")),
+        {"test_cov50": 0.5, "test_cov90": 0.9},
+    ),
+    FigureSpec(
+        "curve_error.png",
+        (
+            ("curve_err_mean", "curve error, mean (rel. to max)"),
+            ("curve_err_max", "curve error, max (rel. to max)"),
+        ),
+    ),
+    FigureSpec("regret.png", (("regret_pct", "budget regret (%)"),)),
+    FigureSpec(
+        "effective_components.png",
+        (("n_active_mean", "active components"), ("n_entropy_mean", "exp entropy")),
+        "identity",
+    ),
+    FigureSpec(
+        "cost.png",
+        (
+            ("fit_seconds_ratio", "fit time / Hill"),
+            ("ess_bulk_per_s_ratio", "ESS/s / Hill"),
+        ),
+        {"fit_seconds_ratio": 2.0},
+    ),
+)
+
+
+def metric_figure(summary: pd.DataFrame, spec: FigureSpec):
+    """Matplotlib figure of ``spec``'s metrics (mean over seeds) against K_true.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarize` (or ``summary.csv``).
+    spec : FigureSpec
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     modes = [m for m in MODES if m in set(summary["mode"])]
     models = [m for m in MODELS if m in set(summary["model"])]
     offsets = dict(zip(models, np.linspace(-0.15, 0.15, len(models)), strict=True))
-    figures = [
-        ("elpd_diff.png", [("elpd_diff_vs_hill", "ΔELPD-LOO vs Hill")], None, True),
-        (
-            "coverage.png",
-            [("test_cov50", "test 50% coverage"), ("test_cov90", "test 90% coverage")],
-            {"test_cov50": 0.5, "test_cov90": 0.9},
-            False,
-        ),
-        (
-            "curve_error.png",
-            [
-                ("curve_err_mean", "curve error, mean (rel. to max)"),
-                ("curve_err_max", "curve error, max (rel. to max)"),
-            ],
-            None,
-            False,
-        ),
-        ("regret.png", [("regret_pct", "budget regret (%)")], None, False),
-        (
-            "effective_components.png",
-            [("n_active_mean", "active components"), ("n_entropy_mean", "exp entropy")],
-            "identity",
-            False,
-        ),
-        (
-            "cost.png",
-            [
-                ("fit_seconds_ratio", "fit time / Hill"),
-                ("ess_bulk_per_s_ratio", "ESS/s / Hill"),
-            ],
-            {"fit_seconds_ratio": 2.0},
-            False,
-        ),
-    ]
+    k_values = sorted(set(summary["k_true"]))
+    fig, axes = plt.subplots(
+        len(spec.panels),
+        len(modes),
+        figsize=(5 * len(modes), 3.2 * len(spec.panels)),
+        squeeze=False,
+    )
+    for row, (metric, label) in enumerate(spec.panels):
+        for col, mode in enumerate(modes):
+            ax = axes[row, col]
+            for model in models:
+                part = summary[(summary["mode"] == mode) & (summary["model"] == model)]
+                if part.empty or f"{metric}_mean" not in part:
+                    continue
+                if not np.isfinite(part[f"{metric}_mean"]).any():
+                    continue
+                if spec.use_se:
+                    err = part["elpd_diff_se_vs_hill_mean"]
+                else:
+                    err = part[f"{metric}_sd"].fillna(0.0)
+                ax.errorbar(
+                    part["k_true"] + offsets[model],
+                    part[f"{metric}_mean"],
+                    yerr=err,
+                    marker="o",
+                    capsize=3,
+                    label=MODELS[model]["label"],
+                )
+            if isinstance(spec.reference, dict) and metric in spec.reference:
+                ax.axhline(spec.reference[metric], color="grey", ls="--", lw=1)
+            if spec.reference == "identity":
+                ax.plot(k_values, k_values, color="grey", ls="--", lw=1, label="K_true")
+            if spec.use_se:
+                ax.axhline(0.0, color="grey", ls="--", lw=1)
+            ax.set_xticks(k_values)
+            ax.set_xlabel("K_true")
+            ax.set_ylabel(label)
+            ax.set_title(f"{mode} data")
+    if axes[0, 0].get_legend_handles_labels()[0]:
+        axes[0, 0].legend(fontsize=7)
+    note = (
+        "error bars: mean pairwise SE" if spec.use_se else "error bars: sd over seeds"
+    )
+    fig.suptitle(f"{spec.filename.removesuffix('.png')} ({note})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def format_report(summary: pd.DataFrame, targets: pd.DataFrame) -> str:
+    """The printed tables: every :data:`REPORT_TABLES` table, then the targets."""
+    parts = []
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
+        for title, columns in REPORT_TABLES.items():
+            parts.append(f"\n== {title} (mean ± sd over seeds)")
+            parts.append(format_table(summary, columns).to_string(index=False))
+        parts.append("\n== Targets (sparse K=5 mixture against HillSaturation)")
+        parts.append(targets.to_string(index=False) if not targets.empty else "(none)")
+    return "\n".join(parts)
+
+
+def make_figures(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Save every figure of :data:`FIGURES` as PNG in ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     paths = []
-    for filename, metrics_, reference, use_se in figures:
-        fig, axes = plt.subplots(
-            len(metrics_),
-            len(modes),
-            figsize=(5 * len(modes), 3.2 * len(metrics_)),
-            squeeze=False,
-        )
-        for row, (metric, label) in enumerate(metrics_):
-            for col, mode in enumerate(modes):
-                ax = axes[row, col]
-                for model in models:
-                    part = summary[
-                        (summary["mode"] == mode) & (summary["model"] == model)
-                    ]
-                    if part.empty or f"{metric}_mean" not in part:
-                        continue
-                    if not np.isfinite(part[f"{metric}_mean"]).any():
-                        continue
-                    if use_se:
-                        err = part["elpd_diff_se_vs_hill_mean"]
-                    else:
-                        err = part[f"{metric}_sd"].fillna(0.0)
-                    ax.errorbar(
-                        part["k_true"] + offsets[model],
-                        part[f"{metric}_mean"],
-                        yerr=err,
-                        marker="o",
-                        capsize=3,
-                        label=MODELS[model]["label"],
-                    )
-                if isinstance(reference, dict) and metric in reference:
-                    ax.axhline(reference[metric], color="grey", ls="--", lw=1)
-                if reference == "identity":
-                    ks = sorted(set(summary["k_true"]))
-                    ax.plot(ks, ks, color="grey", ls="--", lw=1, label="K_true")
-                if use_se:
-                    ax.axhline(0.0, color="grey", ls="--", lw=1)
-                ax.set_xticks(sorted(set(summary["k_true"])))
-                ax.set_xlabel("K_true")
-                ax.set_ylabel(label)
-                ax.set_title(f"{mode} data")
-        if axes[0, 0].get_legend_handles_labels()[0]:
-            axes[0, 0].legend(fontsize=7)
-        note = "error bars: mean pairwise SE" if use_se else "error bars: sd over seeds"
-        fig.suptitle(f"{filename.removesuffix('.png')} ({note})", fontsize=9)
-        fig.tight_layout()
-        path = out_dir / filename
+    for spec in FIGURES:
+        fig = metric_figure(summary, spec)
+        path = out_dir / spec.filename
         fig.savefig(path, dpi=100)
         plt.close(fig)
         paths.append(path)
@@ -1331,12 +1376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets = evaluate_targets(runs)
     targets.to_csv(out_dir / "targets.csv", index=False)
 
-    with pd.option_context("display.width", 250, "display.max_columns", 40):
-        for title, columns in REPORT_TABLES.items():
-            print(f"\n== {title} (mean ± sd over seeds)")
-            print(format_table(summary, columns).to_string(index=False))
-        print("\n== Targets (sparse K=5 mixture against HillSaturation)")
-        print(targets.to_string(index=False) if not targets.empty else "(none)")
+    report = format_report(summary, targets)
+    print(report)
+    (out_dir / "report.txt").write_text(report + "\n")
 
     figures = [] if args.no_figures else make_figures(summary, out_dir)
     wall = time.perf_counter() - started
@@ -1361,7 +1403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
     print(
-        f"\nWrote {out_dir}/runs.csv, summary.csv, targets.csv, meta.json"
+        f"\nWrote {out_dir}/runs.csv, summary.csv, targets.csv, report.txt, meta.json"
         + (f" and {len(figures)} figures" if figures else "")
         + f"; wall time {wall:.0f} s ({wall / 60:.1f} min)."
     )

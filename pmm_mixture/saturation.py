@@ -105,8 +105,9 @@ class MixtureHillSaturation(SaturationTransformation):
       (``x = 1``) on the scaled target; the asymptote is ``beta / m(1)`` with
       ``m(x) = sum_k w_k hill_k(x)``.
     - ``weights`` (channel, component): each segment's share of the channel's
-      maximum effect, on the simplex. Default :class:`~pmm_mixture.priors.StickBreakingWeights`
-      with ``alpha=0.15`` (sparse: surplus components shrink toward 0).
+      maximum effect, on the simplex. Default
+      :class:`~pmm_mixture.priors.StickBreakingWeights` with ``alpha=0.15``
+      (sparse: surplus components shrink toward 0).
     - ``kappa`` (channel, component): half-saturation points, strictly
       increasing in the component. Default
       :class:`~pmm_mixture.priors.OrderedKappa`.

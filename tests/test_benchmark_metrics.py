@@ -221,6 +221,7 @@ def test_figures_are_written(tmp_path):
     paths = rb.make_figures(summary, tmp_path)
     assert {p.name for p in paths} >= {"elpd_diff.png", "regret.png"}
     assert all(p.stat().st_size > 1000 for p in paths)
+    assert [p.name for p in paths] == [spec.filename for spec in rb.FIGURES]
 
 
 # ---------------------------------------------------------------------------
@@ -276,6 +277,8 @@ def test_one_cell_end_to_end(tmp_path, capsys):
     assert "elpd_loo_mean" in summary and "regret_pct_sd" in summary
     meta = json.loads((tmp_path / "out" / "quick" / "meta.json").read_text())
     assert meta["versions"]["pymc-marketing"].startswith("1.")
+    report = (tmp_path / "out" / "quick" / "report.txt").read_text()
+    assert "== Targets" in report and "aggregate" in report
 
     # A second run finds the cached result and fits nothing.
     capsys.readouterr()
