@@ -565,6 +565,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         values["n_active_abs_err"] = float(np.abs(n_active - spec.k_true).mean())
 
     def budget() -> None:
+        from pymc_marketing.mmm.budget_optimizer import MinimizeException
+
         weekly = float(X_train[channels].sum(axis=1).mean())
         values["budget_weekly"] = weekly
         optimizer = mmm.budget_optimizer(
@@ -572,10 +574,20 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         )
         # BudgetOptimizer's total_budget is per period: each period of the
         # window gets the recommended per-channel budgets, which sum to it.
-        result = optimizer.allocate_budget(total_budget=weekly)
+        historical = {c: float(X_train[c].mean()) for c in channels}
+        attempts = []
+        try:
+            result = optimizer.allocate_budget(total_budget=weekly)
+        except MinimizeException as error:
+            # SLSQP from the uniform split occasionally stops with "Inequality
+            # constraints incompatible"; start again from the historical split.
+            attempts.append(str(error))
+            start = np.array([historical[c] for c in channels])
+            result = optimizer.allocate_budget(
+                total_budget=weekly, x0=start * weekly / start.sum()
+            )
         recommended = {c: float(result.budgets.sel(channel=c).values) for c in channels}
         optimal = data.optimal_allocation(weekly)
-        historical = {c: float(X_train[c].mean()) for c in channels}
         regret = bm.budget_regret(data.true_response, recommended, optimal)
         values["regret_pct"] = regret["regret_pct"]
         values["response_recommended"] = regret["response_recommended"]
@@ -588,6 +600,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             "optimal": optimal,
             "historical": historical,
             "optimizer_success": bool(result.scipy_result.success),
+            "failed_attempts": attempts,
         }
 
     for name, step in (
