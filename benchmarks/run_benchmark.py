@@ -1196,6 +1196,26 @@ def format_report(summary: pd.DataFrame, targets: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub-flavoured Markdown table (no index)."""
+    cells = [[str(c) for c in frame.columns]]
+    cells += [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(row) + " |" for row in cells]
+    lines.insert(1, "|" + "---|" * len(frame.columns))
+    return "\n".join(lines)
+
+
+def format_markdown_report(summary: pd.DataFrame, targets: pd.DataFrame) -> str:
+    """:func:`format_report` as Markdown: one table per section, then targets."""
+    parts = []
+    for title, columns in REPORT_TABLES.items():
+        parts.append(f"### {title} (mean ± sd over seeds)\n")
+        parts.append(markdown_table(format_table(summary, columns)) + "\n")
+    parts.append("### Targets (sparse K=5 mixture against HillSaturation)\n")
+    parts.append(markdown_table(targets) if not targets.empty else "(none)")
+    return "\n".join(parts)
+
+
 def make_figures(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Save every figure of :data:`FIGURES` as PNG in ``out_dir``."""
     import matplotlib
@@ -1392,6 +1412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = format_report(summary, targets)
     print(report)
     (out_dir / "report.txt").write_text(report + "\n")
+    (out_dir / "report.md").write_text(format_markdown_report(summary, targets) + "\n")
 
     figures = [] if args.no_figures else make_figures(summary, out_dir)
     wall = time.perf_counter() - started
@@ -1416,7 +1437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
     print(
-        f"\nWrote {out_dir}/runs.csv, summary.csv, targets.csv, report.txt, meta.json"
+        f"\nWrote {out_dir}/runs.csv, summary.csv, targets.csv, report.txt/.md, "
+        "meta.json"
         + (f" and {len(figures)} figures" if figures else "")
         + f"; wall time {wall:.0f} s ({wall / 60:.1f} min)."
     )

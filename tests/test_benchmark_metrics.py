@@ -279,6 +279,8 @@ def test_one_cell_end_to_end(tmp_path, capsys):
     assert meta["versions"]["pymc-marketing"].startswith("1.")
     report = (tmp_path / "out" / "quick" / "report.txt").read_text()
     assert "== Targets" in report and "aggregate" in report
+    markdown = (tmp_path / "out" / "quick" / "report.md").read_text()
+    assert "| mode | K_true | model |" in markdown and "|---|" in markdown
 
     # A second run finds the cached result and fits nothing.
     capsys.readouterr()
