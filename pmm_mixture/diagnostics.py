@@ -248,17 +248,14 @@ def check_convergence(
         messages.append(
             f"{divergences} divergent transitions (allowed {max_divergences}): the "
             "sampler met curvature it could not follow, so the posterior may be "
-            "biased. Try target_accept=0.99, a dense mass matrix "
-            "(fit(..., nuts_sampler_kwargs={'dense_mass': True}) with NumPyro), a "
-            "narrower OrderedKappa log_gap or PooledSlope log_sigma prior, or "
-            "fewer components."
+            "biased. Try target_accept=0.99, a narrower OrderedKappa log_gap or "
+            "PooledSlope log_sigma prior, or fewer components."
         )
     bad_r_hat = table.index[table["r_hat_max"] > max_r_hat].tolist()
     if bad_r_hat:
         messages.append(
-            f"R-hat above {max_r_hat} for {bad_r_hat}: chains disagree. Sample with "
-            "a dense mass matrix (NumPyro's dense_mass=True), longer or with more "
-            "chains; if it persists the number of segments is ambiguous "
+            f"R-hat above {max_r_hat} for {bad_r_hat}: chains disagree. Run longer "
+            "or more chains; if it persists the number of segments is ambiguous "
             "(chains settle on different explanations): use fewer components or a "
             "sparser weights prior (smaller StickBreakingWeights alpha)."
         )

@@ -164,9 +164,6 @@ def fit(mmm, data: SyntheticMMMData, args: argparse.Namespace) -> tuple[float, f
         target_accept=args.target_accept,
         random_seed=args.seed,
         progressbar=False,
-        # A dense mass matrix adapts to the correlation between a segment's
-        # weight, kappa and slope, which a diagonal one mixes slowly along.
-        nuts_sampler_kwargs={"dense_mass": True},
         # PyMC's own check reads R-hat of component parameters, which label
         # switching and pruned components make meaningless; the job prints
         # label-invariant diagnostics instead.
