@@ -177,6 +177,38 @@ PAIRWISE_KEYS = (
 )
 
 
+# Default-prior alternatives of the mixture models, set with
+# ``--mixture-prior NAME=VALUE`` to try them on the same cells. Hill and
+# Logistic fits are unaffected (and their cached results reused).
+MIXTURE_PRIOR_OPTIONS: dict[str, str] = {
+    "alpha": "StickBreakingWeights(alpha=VALUE)",
+    "slope_log_sigma": "PooledSlope(log_sigma=Prior('HalfNormal', sigma=VALUE))",
+    "slope_median": "PooledSlope(log_mu=Prior('Normal', mu=log(VALUE), sigma=0.5))",
+}
+
+
+def parse_mixture_priors(items: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """``["alpha=0.5", ...]`` as sorted ``(name, value)`` pairs, checked."""
+    pairs = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or name not in MIXTURE_PRIOR_OPTIONS:
+            raise ValueError(
+                f"--mixture-prior takes NAME=VALUE with NAME one of "
+                f"{sorted(MIXTURE_PRIOR_OPTIONS)}; got {item!r}."
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or not np.isfinite(value):
+            raise ValueError(
+                f"--mixture-prior {name} needs a positive number, got {text!r}."
+            )
+        pairs[name] = value
+    return tuple(sorted(pairs.items()))
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One fit: a model on one data set (mode, K_true, seed) under a tier."""
@@ -194,12 +226,23 @@ class RunSpec:
     n_weeks: int = N_WEEKS
     n_test: int = N_TEST
     noise: float = NOISE
+    mixture_priors: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        # from JSON the pairs come back as lists
+        pairs = tuple(sorted((str(k), float(v)) for k, v in self.mixture_priors))
+        object.__setattr__(self, "mixture_priors", pairs)
 
     def settings(self) -> dict[str, Any]:
         """Everything that defines the result except the cell and the model."""
         fields = asdict(self)
         for key in ("tier", "mode", "k_true", "seed", "model"):
             fields.pop(key)
+        # absent unless set, so results with the default priors keep their keys
+        if self.mixture_priors:
+            fields["mixture_priors"] = dict(self.mixture_priors)
+        else:
+            fields.pop("mixture_priors")
         return {
             **fields,
             "schema": SCHEMA_VERSION,
@@ -310,7 +353,7 @@ def prepare_data(spec: RunSpec):
     return data, X_train, y_train, X_test, y_test
 
 
-def build_saturation(model: str):
+def build_saturation(model: str, mixture_priors: Sequence[tuple[str, float]] = ()):
     """The saturation component of a benchmark model (default priors)."""
     from pymc_marketing.mmm import HillSaturation, LogisticSaturation
 
@@ -323,14 +366,40 @@ def build_saturation(model: str):
     n_components = MODELS[model]["n_components"]
     if n_components is None:
         raise ValueError(f"Unknown model {model!r}.")
-    return MixtureHillSaturation(n_components=n_components)
+    return MixtureHillSaturation(
+        n_components=n_components, priors=mixture_prior_overrides(mixture_priors)
+    )
 
 
-def build_mmm(data, model: str):
+def mixture_prior_overrides(
+    mixture_priors: Sequence[tuple[str, float]],
+) -> dict[str, Any] | None:
+    """``priors=`` of ``MixtureHillSaturation`` for :data:`MIXTURE_PRIOR_OPTIONS`."""
+    from pymc_extras.prior import Prior
+
+    from pmm_mixture.priors import PooledSlope, StickBreakingWeights
+
+    values = dict(mixture_priors)
+    priors: dict[str, Any] = {}
+    if "alpha" in values:
+        priors["weights"] = StickBreakingWeights(alpha=values["alpha"])
+    slope = {}
+    if "slope_log_sigma" in values:
+        slope["log_sigma"] = Prior("HalfNormal", sigma=values["slope_log_sigma"])
+    if "slope_median" in values:
+        mu = float(np.log(values["slope_median"]))
+        slope["log_mu"] = Prior("Normal", mu=mu, sigma=0.5)
+    if slope:
+        priors["slope"] = PooledSlope(**slope)
+    return priors or None
+
+
+def build_mmm(data, model: str, mixture_priors: Sequence[tuple[str, float]] = ()):
     """PyMC-Marketing MMM exactly as the main job builds it, with this saturation."""
     from pmm_mixture.example import build_mmm as build_example_mmm
 
-    return build_example_mmm(data, None, saturation=build_saturation(model))
+    saturation = build_saturation(model, mixture_priors)
+    return build_example_mmm(data, None, saturation=saturation)
 
 
 def _peak_rss_mb() -> float:
@@ -421,7 +490,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     data, X_train, y_train, X_test, y_test = prepare_data(spec)
     channels = list(data.channel_columns)
     n_train = len(X_train)
-    mmm = build_mmm(data, spec.model)
+    mmm = build_mmm(data, spec.model, spec.mixture_priors)
 
     compile_clock = _JaxCompileClock()
     start = time.perf_counter()
@@ -657,8 +726,12 @@ def build_specs(
     tier: str,
     settings: Tier,
     models: Sequence[str],
+    mixture_priors: tuple[tuple[str, float], ...] = (),
 ) -> list[RunSpec]:
-    """All runs of the tier, the reference model first in every cell."""
+    """All runs of the tier, the reference model first in every cell.
+
+    ``mixture_priors`` apply to the mixture models only.
+    """
     ordered = sorted(models, key=lambda m: list(MODELS).index(m))
     return [
         RunSpec(
@@ -670,6 +743,9 @@ def build_specs(
             chains=settings.chains,
             tune=settings.tune,
             draws=settings.draws,
+            mixture_priors=(
+                mixture_priors if MODELS[model]["n_components"] is not None else ()
+            ),
         )
         for mode in settings.modes
         for k in settings.k_true
@@ -820,7 +896,7 @@ def add_pairwise(
     for i, spec in enumerate(specs):
         if runs.loc[i, "status"] == "missing":
             continue
-        reference = replace(spec, model=REFERENCE_MODEL)
+        reference = replace(spec, model=REFERENCE_MODEL, mixture_priors=())
         ref_path = reference.result_path(cache_dir)
         if not ref_path.exists():
             continue
@@ -1319,6 +1395,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh", action="store_true", help="refit even when a result is cached"
     )
+    parser.add_argument(
+        "--mixture-prior",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="try another default prior for the mixture models; NAME one of "
+        + ", ".join(f"{k} ({v})" for k, v in MIXTURE_PRIOR_OPTIONS.items())
+        + "; results go to OUT/TIER-NAMEVALUE...",
+    )
     parser.add_argument("--no-figures", action="store_true")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -1345,6 +1430,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return worker_main(args.worker)
     started = time.perf_counter()
     settings = resolve_tier(args)
+    try:
+        mixture_priors = parse_mixture_priors(args.mixture_prior)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     models = args.only_model or list(MODELS)
     command = shlex.join(
         [Path(sys.executable).name, sys.argv[0], *(argv or sys.argv[1:])]
@@ -1359,6 +1449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "n_weeks": N_WEEKS,
         "n_test": N_TEST,
         "noise": NOISE,
+        "mixture_priors": dict(mixture_priors),
         "versions": package_versions(),
         "pmm_mixture_digest": pmm_mixture_digest(),
         "machine": machine_info(),
@@ -1379,16 +1470,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"NumPyro NUTS, target_accept={TARGET_ACCEPT} for every model, same "
         f"random_seed (= data seed) for all models on the same data."
     )
-    print(f"Models: {', '.join(MODELS[m]['label'] for m in models)} (default priors)")
+    priors_text = (
+        "mixture priors " + ", ".join(f"{k}={v:g}" for k, v in mixture_priors)
+        if mixture_priors
+        else "default priors"
+    )
+    print(f"Models: {', '.join(MODELS[m]['label'] for m in models)} ({priors_text})")
 
-    specs = build_specs(args.tier, settings, models)
+    specs = build_specs(args.tier, settings, models, mixture_priors)
     cache_dir = args.cache_dir.resolve()
     launches = run_all(
         specs, cache_dir, jobs=args.jobs, timeout=args.run_timeout, fresh=args.fresh
     )
     runs, elpd = load_results(specs, cache_dir)
     runs = add_pairwise(runs, elpd, specs, cache_dir)
-    out_dir = (args.out / args.tier).resolve()
+    variant = "".join(f"-{k}{v:g}" for k, v in mixture_priors)
+    out_dir = (args.out / f"{args.tier}{variant}").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out_dir / "runs.csv", index=False)
 

@@ -154,6 +154,61 @@ def test_draws_diagnostics_flags_disagreeing_chains():
 
 
 # ---------------------------------------------------------------------------
+# Prior alternatives of the mixture models (--mixture-prior)
+# ---------------------------------------------------------------------------
+def test_parse_mixture_priors_sorts_and_checks():
+    assert rb.parse_mixture_priors(["slope_log_sigma=0.2", "alpha=0.5"]) == (
+        ("alpha", 0.5),
+        ("slope_log_sigma", 0.2),
+    )
+    assert rb.parse_mixture_priors([]) == ()
+    with pytest.raises(ValueError, match="NAME one of"):
+        rb.parse_mixture_priors(["kappa=1"])
+    with pytest.raises(ValueError, match="NAME one of"):
+        rb.parse_mixture_priors(["alpha"])
+    for bad in ("alpha=-1", "alpha=0", "alpha=nan", "alpha=x"):
+        with pytest.raises(ValueError, match="positive number"):
+            rb.parse_mixture_priors([bad])
+
+
+def test_mixture_priors_change_only_the_mixture_runs():
+    tier = rb.TIERS["quick"]
+    priors = rb.parse_mixture_priors(["alpha=0.5"])
+    default = {s.model: s for s in rb.build_specs("quick", tier, list(rb.MODELS))}
+    variant = {
+        s.model: s for s in rb.build_specs("quick", tier, list(rb.MODELS), priors)
+    }
+    # Hill and Logistic keep their cache keys (their fits are reused), the
+    # mixtures get new ones; default keys carry no trace of the option
+    for model in ("hill", "logistic"):
+        assert variant[model].key() == default[model].key()
+    for model in ("mixture_k3", "mixture_k5"):
+        assert variant[model].key() != default[model].key()
+        assert "mixture_priors" not in default[model].settings()
+        assert variant[model].settings()["mixture_priors"] == {"alpha": 0.5}
+    # a spec read back from JSON (pairs as lists) is the same run
+    spec = variant["mixture_k5"]
+    again = rb.RunSpec(**json.loads(json.dumps(rb.asdict(spec))))
+    assert again == spec and again.key() == spec.key()
+
+
+def test_mixture_prior_overrides_reach_the_saturation():
+    priors = rb.parse_mixture_priors(
+        ["alpha=0.5", "slope_log_sigma=0.2", "slope_median=2.5"]
+    )
+    saturation = rb.build_saturation("mixture_k3", priors)
+    assert saturation.n_components == 3
+    weights = saturation.function_priors["weights"]
+    assert weights.parameters["alpha"] == 0.5
+    slope = saturation.function_priors["slope"].parameters
+    assert slope["log_sigma"].parameters["sigma"] == 0.2
+    assert slope["log_mu"].parameters["mu"] == pytest.approx(np.log(2.5))
+    default = rb.build_saturation("mixture_k3")
+    assert default.function_priors["weights"].parameters["alpha"] == 0.15
+    assert rb.mixture_prior_overrides(()) is None
+
+
+# ---------------------------------------------------------------------------
 # Aggregation and targets (run_benchmark.py), on fabricated runs
 # ---------------------------------------------------------------------------
 def fabricated_runs():
