@@ -727,6 +727,7 @@ def build_specs(
     settings: Tier,
     models: Sequence[str],
     mixture_priors: tuple[tuple[str, float], ...] = (),
+    target_accept: float = TARGET_ACCEPT,
 ) -> list[RunSpec]:
     """All runs of the tier, the reference model first in every cell.
 
@@ -743,6 +744,7 @@ def build_specs(
             chains=settings.chains,
             tune=settings.tune,
             draws=settings.draws,
+            target_accept=target_accept,
             mixture_priors=(
                 mixture_priors if MODELS[model]["n_components"] is not None else ()
             ),
@@ -1396,6 +1398,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--fresh", action="store_true", help="refit even when a result is cached"
     )
     parser.add_argument(
+        "--target-accept",
+        type=float,
+        default=TARGET_ACCEPT,
+        help="NUTS target acceptance for every model; another value than the "
+        "default sends the results to OUT/TIER-target_acceptVALUE",
+    )
+    parser.add_argument(
         "--mixture-prior",
         nargs="+",
         default=[],
@@ -1444,7 +1453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tier": args.tier,
         "settings": asdict(settings),
         "models": {m: MODELS[m]["label"] for m in models},
-        "target_accept": TARGET_ACCEPT,
+        "target_accept": args.target_accept,
         "n_channels": N_CHANNELS,
         "n_weeks": N_WEEKS,
         "n_test": N_TEST,
@@ -1467,7 +1476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Tier {args.tier}: modes {list(settings.modes)}, K_true "
         f"{list(settings.k_true)}, seeds {list(settings.seeds)}, "
         f"{settings.chains} chains x ({settings.tune} tune + {settings.draws} draws), "
-        f"NumPyro NUTS, target_accept={TARGET_ACCEPT} for every model, same "
+        f"NumPyro NUTS, target_accept={args.target_accept} for every model, same "
         f"random_seed (= data seed) for all models on the same data."
     )
     priors_text = (
@@ -1477,7 +1486,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"Models: {', '.join(MODELS[m]['label'] for m in models)} ({priors_text})")
 
-    specs = build_specs(args.tier, settings, models, mixture_priors)
+    if not 0.0 < args.target_accept < 1.0:
+        print(
+            f"error: --target-accept must lie in (0, 1), got {args.target_accept}.",
+            file=sys.stderr,
+        )
+        return 2
+    specs = build_specs(args.tier, settings, models, mixture_priors, args.target_accept)
     cache_dir = args.cache_dir.resolve()
     launches = run_all(
         specs, cache_dir, jobs=args.jobs, timeout=args.run_timeout, fresh=args.fresh
@@ -1485,6 +1500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs, elpd = load_results(specs, cache_dir)
     runs = add_pairwise(runs, elpd, specs, cache_dir)
     variant = "".join(f"-{k}{v:g}" for k, v in mixture_priors)
+    if args.target_accept != TARGET_ACCEPT:
+        variant += f"-target_accept{args.target_accept:g}"
     out_dir = (args.out / f"{args.tier}{variant}").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out_dir / "runs.csv", index=False)

@@ -192,6 +192,25 @@ def test_mixture_priors_change_only_the_mixture_runs():
     assert again == spec and again.key() == spec.key()
 
 
+def test_target_accept_option_applies_to_every_model(tmp_path, capsys):
+    tier = rb.TIERS["quick"]
+    specs = rb.build_specs("quick", tier, list(rb.MODELS), target_accept=0.995)
+    assert {s.target_accept for s in specs} == {0.995}
+    default = rb.build_specs("quick", tier, list(rb.MODELS))
+    assert all(a.key() != b.key() for a, b in zip(specs, default, strict=True))
+    argv = [
+        "--target-accept",
+        "1.5",
+        "--cache-dir",
+        str(tmp_path),
+        "--out",
+        str(tmp_path),
+    ]
+    assert rb.main(argv) == 2
+    assert "--target-accept must lie in (0, 1)" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing fitted or written
+
+
 def test_mixture_prior_overrides_reach_the_saturation():
     priors = rb.parse_mixture_priors(
         ["alpha=0.5", "slope_log_sigma=0.2", "slope_median=2.5"]
