@@ -387,8 +387,10 @@ def mixture_prior_overrides(
     if "slope_log_sigma" in values:
         slope["log_sigma"] = Prior("HalfNormal", sigma=values["slope_log_sigma"])
     if "slope_median" in values:
+        # keep the default prior's spread; only its centre moves
+        default_sigma = PooledSlope().parameters["log_mu"].parameters["sigma"]
         mu = float(np.log(values["slope_median"]))
-        slope["log_mu"] = Prior("Normal", mu=mu, sigma=0.5)
+        slope["log_mu"] = Prior("Normal", mu=mu, sigma=default_sigma)
     if slope:
         priors["slope"] = PooledSlope(**slope)
     return priors or None
@@ -1441,6 +1443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = resolve_tier(args)
     try:
         mixture_priors = parse_mixture_priors(args.mixture_prior)
+        if not 0.0 < args.target_accept < 1.0:
+            raise ValueError(
+                f"--target-accept must lie in (0, 1), got {args.target_accept}."
+            )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -1486,12 +1492,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"Models: {', '.join(MODELS[m]['label'] for m in models)} ({priors_text})")
 
-    if not 0.0 < args.target_accept < 1.0:
-        print(
-            f"error: --target-accept must lie in (0, 1), got {args.target_accept}.",
-            file=sys.stderr,
-        )
-        return 2
     specs = build_specs(args.tier, settings, models, mixture_priors, args.target_accept)
     cache_dir = args.cache_dir.resolve()
     launches = run_all(
