@@ -1207,13 +1207,7 @@ def example_two_segment_data(seed: int = 0) -> SyntheticMMMData:
         seed=seed,
         names=["tv", "search", "social"],
         overrides=overrides,
-        # Moderately correlated channels without company-wide dark weeks or a
-        # shared Q4 push, so that a 156-week fit can tell the channels apart.
-        spend_options={
-            "loading_range": (0.25, 0.45),
-            "seasonal_share": 0.0,
-            "shared_dark": False,
-            "weeks_on": (5.0, 9.0),
-            "weeks_off": (2.0, 3.0),
-        },
+        # Weaker cross-channel correlation than the default (0.45-0.7), so the
+        # example's short single fit tells the channels apart.
+        spend_options={"loading_range": (0.25, 0.45)},
     )
