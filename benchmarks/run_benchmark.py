@@ -66,7 +66,7 @@ REFERENCE_MODEL = "hill"
 TARGET_MODEL = "mixture_k5"
 MODES = ("aggregate", "latent")
 
-TARGET_ACCEPT = 0.99
+TARGET_ACCEPT = 0.995
 N_CHANNELS = 3
 N_WEEKS = 156
 N_TEST = 13
@@ -100,7 +100,7 @@ TIERS: dict[str, Tier] = {
         seeds=(0, 1, 2, 3, 4),
         chains=4,
         tune=1000,
-        draws=1000,
+        draws=2000,
     ),
 }
 
@@ -262,9 +262,20 @@ class RunSpec:
             f"{self.settings_hash()}"
         )
 
+    def fitted_as(self) -> RunSpec:
+        """The run whose fit stands for this one.
+
+        With one segment per channel the weekly latent draw always picks that
+        segment, so the latent K_true=1 data are the aggregate K_true=1 data
+        (same seed and random streams): that fit is reused, not repeated.
+        """
+        if self.mode == "latent" and self.k_true == 1:
+            return replace(self, mode="aggregate")
+        return self
+
     def result_path(self, cache_dir: Path) -> Path:
-        """Where the result JSON of this run lives."""
-        return cache_dir / self.tier / f"{self.key()}.json"
+        """Where the result JSON of this run (or of the fit it shares) lives."""
+        return cache_dir / self.tier / f"{self.fitted_as().key()}.json"
 
 
 # ---------------------------------------------------------------------------
@@ -812,10 +823,18 @@ def run_all(
     timeout: float | None = None,
     fresh: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Run every spec without a cached result; return per-key launch info."""
-    todo = [s for s in specs if fresh or not s.result_path(cache_dir).exists()]
-    cached = len(specs) - len(todo)
-    print(f"Runs: {len(specs)} in total, {cached} cached, {len(todo)} to fit.")
+    """Run every spec without a cached result; return per-key launch info.
+
+    Specs that share a fit (:meth:`RunSpec.fitted_as`) are fitted once.
+    """
+    fits = list({s.fitted_as().key(): s.fitted_as() for s in specs}.values())
+    todo = [s for s in fits if fresh or not s.result_path(cache_dir).exists()]
+    shared = len(specs) - len(fits)
+    print(
+        f"Runs: {len(specs)} in total"
+        + (f" ({shared} reuse the fit of the same data)" if shared else "")
+        + f", {len(fits) - len(todo)} cached, {len(todo)} to fit."
+    )
     info: dict[str, dict[str, Any]] = {}
 
     def one(index_spec: tuple[int, RunSpec]) -> None:
@@ -1338,7 +1357,9 @@ def estimate_full_tier(
     sampling = done["sampling_seconds"].fillna(done["fit_seconds"])
     per_run = done["total_seconds"] - sampling + sampling * sampling_scale
     per_model = per_run.groupby(done["model"]).mean()
-    n_cells = len(full.modes) * len(full.k_true) * len(full.seeds)
+    n_cells = len(
+        {s.fitted_as().key() for s in build_specs("full", full, [REFERENCE_MODEL])}
+    )
     seconds = float(per_model.sum() * n_cells)
     return {
         "runs": int(n_cells * len(per_model)),
@@ -1434,6 +1455,33 @@ def resolve_tier(args: argparse.Namespace) -> Tier:
     return replace(tier, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def output_name(
+    args: argparse.Namespace,
+    settings: Tier,
+    mixture_priors: tuple[tuple[str, float], ...],
+) -> str:
+    """Folder name of the results: the tier, then every departure from it.
+
+    ``full`` holds only the complete full tier at its defaults; another prior,
+    target_accept or chain length adds ``-NAMEVALUE``, and other cells or
+    fewer models add ``-subset``, so a variant never overwrites the tier's results.
+    """
+    tier = TIERS[args.tier]
+    parts = [args.tier, *(f"{k}{v:g}" for k, v in mixture_priors)]
+    if args.target_accept != TARGET_ACCEPT:
+        parts.append(f"target_accept{args.target_accept:g}")
+    for name in ("chains", "tune", "draws"):
+        if getattr(settings, name) != getattr(tier, name):
+            parts.append(f"{name}{getattr(settings, name)}")
+    other_cells = any(
+        set(getattr(settings, name)) != set(getattr(tier, name))
+        for name in ("modes", "k_true", "seeds")
+    )
+    if other_cells or (args.only_model and set(args.only_model) != set(MODELS)):
+        parts.append("subset")
+    return "-".join(parts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run (or resume) a tier, then aggregate, print and save the results."""
     args = parse_args(argv)
@@ -1499,10 +1547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     runs, elpd = load_results(specs, cache_dir)
     runs = add_pairwise(runs, elpd, specs, cache_dir)
-    variant = "".join(f"-{k}{v:g}" for k, v in mixture_priors)
-    if args.target_accept != TARGET_ACCEPT:
-        variant += f"-target_accept{args.target_accept:g}"
-    out_dir = (args.out / f"{args.tier}{variant}").resolve()
+    out_dir = (args.out / output_name(args, settings, mixture_priors)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out_dir / "runs.csv", index=False)
 

@@ -8,6 +8,7 @@ import importlib
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import arviz as az
@@ -194,8 +195,8 @@ def test_mixture_priors_change_only_the_mixture_runs():
 
 def test_target_accept_option_applies_to_every_model(tmp_path, capsys):
     tier = rb.TIERS["quick"]
-    specs = rb.build_specs("quick", tier, list(rb.MODELS), target_accept=0.995)
-    assert {s.target_accept for s in specs} == {0.995}
+    specs = rb.build_specs("quick", tier, list(rb.MODELS), target_accept=0.9)
+    assert {s.target_accept for s in specs} == {0.9}
     default = rb.build_specs("quick", tier, list(rb.MODELS))
     assert all(a.key() != b.key() for a, b in zip(specs, default, strict=True))
     argv = [
@@ -209,6 +210,62 @@ def test_target_accept_option_applies_to_every_model(tmp_path, capsys):
     assert rb.main(argv) == 2
     assert "--target-accept must lie in (0, 1)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing fitted or written
+
+
+def test_output_folder_names_every_departure_from_the_tier():
+    def name(*argv: str) -> str:
+        args = rb.parse_args(["--tier", "full", *argv])
+        priors = rb.parse_mixture_priors(args.mixture_prior)
+        return rb.output_name(args, rb.resolve_tier(args), priors)
+
+    assert name() == "full"
+    assert name("--only-model", *rb.MODELS) == "full"
+    assert name("--draws", "2000") == "full"  # the tier's own value
+    assert name("--draws", "1000") == "full-draws1000"
+    assert (
+        name("--target-accept", "0.99", "--draws", "1000")
+        == "full-target_accept0.99-draws1000"
+    )
+    assert name("--mixture-prior", "alpha=0.5") == "full-alpha0.5"
+    assert name("--seeds", "0") == "full-subset"
+    assert name("--only-model", "hill") == "full-subset"
+
+
+def test_latent_k_true_1_reuses_the_aggregate_fit(tmp_path, monkeypatch, capsys):
+    # one segment: the weekly latent draw always picks it, the data agree exactly
+    for seed in (0, 3):
+        latent = make_mixture_mmm_data(1, mode="latent", seed=seed)
+        aggregate = make_mixture_mmm_data(1, mode="aggregate", seed=seed)
+        pd.testing.assert_frame_equal(latent.data, aggregate.data, check_exact=True)
+    assert not make_mixture_mmm_data(2, mode="latent", seed=0).data.equals(
+        make_mixture_mmm_data(2, mode="aggregate", seed=0).data
+    )
+
+    launched = []
+
+    def fake_launch(spec, cache_dir, timeout):
+        launched.append((spec.mode, spec.k_true))
+        path = spec.result_path(cache_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        metrics = dict.fromkeys(rb.METRIC_KEYS, 1.0)
+        path.write_text(json.dumps({"metrics": metrics, "errors": {}}))
+        return {"ok": True, "returncode": 0, "seconds": 0.0, "log": ""}
+
+    monkeypatch.setattr(rb, "launch", fake_launch)
+    tier = replace(rb.TIERS["full"], k_true=(1, 2), seeds=(0,))
+    specs = rb.build_specs("full", tier, ["hill"])
+    assert len(specs) == 4
+    rb.run_all(specs, tmp_path)
+    assert sorted(launched) == [("aggregate", 1), ("aggregate", 2), ("latent", 2)]
+    assert "4 in total (1 reuse the fit of the same data), 0 cached, 3 to fit" in (
+        capsys.readouterr().out
+    )
+    runs, _ = rb.load_results(specs, tmp_path)
+    assert list(runs["mode"]) == ["aggregate", "aggregate", "latent", "latent"]
+    assert (runs["status"] == "ok").all()
+    rb.run_all(specs, tmp_path)
+    assert len(launched) == 3
+    assert "3 cached, 0 to fit" in capsys.readouterr().out
 
 
 def test_mixture_prior_overrides_reach_the_saturation():
@@ -343,17 +400,18 @@ def test_one_cell_end_to_end(tmp_path, capsys):
     recommended = result["allocation"]["recommended"]
     assert sum(recommended.values()) == pytest.approx(metrics["budget_weekly"])
 
-    runs = pd.read_csv(tmp_path / "out" / "quick" / "runs.csv")
+    out = tmp_path / "out" / "quick-chains1-tune30-draws30-subset"
+    runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 1
     assert runs.loc[0, "elpd_diff_vs_hill"] == 0.0
     assert runs.loc[0, "fit_seconds_ratio"] == 1.0
-    summary = pd.read_csv(tmp_path / "out" / "quick" / "summary.csv")
+    summary = pd.read_csv(out / "summary.csv")
     assert "elpd_loo_mean" in summary and "regret_pct_sd" in summary
-    meta = json.loads((tmp_path / "out" / "quick" / "meta.json").read_text())
+    meta = json.loads((out / "meta.json").read_text())
     assert meta["versions"]["pymc-marketing"].startswith("1.")
-    report = (tmp_path / "out" / "quick" / "report.txt").read_text()
+    report = (out / "report.txt").read_text()
     assert "== Targets" in report and "aggregate" in report
-    markdown = (tmp_path / "out" / "quick" / "report.md").read_text()
+    markdown = (out / "report.md").read_text()
     assert "| mode | K_true | model |" in markdown and "|---|" in markdown
 
     # A second run finds the cached result and fits nothing.
