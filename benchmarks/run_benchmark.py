@@ -827,7 +827,7 @@ def run_all(
 
     Specs that share a fit (:meth:`RunSpec.fitted_as`) are fitted once.
     """
-    fits = list({s.fitted_as().key(): s.fitted_as() for s in specs}.values())
+    fits = list({fit.key(): fit for fit in (s.fitted_as() for s in specs)}.values())
     todo = [s for s in fits if fresh or not s.result_path(cache_dir).exists()]
     shared = len(specs) - len(fits)
     print(
