@@ -66,7 +66,7 @@ REFERENCE_MODEL = "hill"
 TARGET_MODEL = "mixture_k5"
 MODES = ("aggregate", "latent")
 
-TARGET_ACCEPT = 0.995
+TARGET_ACCEPT = 0.999
 N_CHANNELS = 3
 N_WEEKS = 156
 N_TEST = 13
