@@ -231,6 +231,21 @@ def test_output_folder_names_every_departure_from_the_tier():
     assert name("--only-model", "hill") == "full-subset"
 
 
+def test_constraints_pin_the_versions_of_the_committed_full_run():
+    # The cache key includes these versions: with other ones installed the
+    # committed fits are not found and the full tier refits everything.
+    pins = {}
+    for line in (BENCHMARKS / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.strip()] = version.strip()
+    meta = json.loads((BENCHMARKS / "results" / "full" / "meta.json").read_text())
+    keyed = set(rb.VERSION_PACKAGES) - {"pmm-mixture"}
+    assert set(pins) == keyed
+    assert pins == {name: meta["versions"][name] for name in keyed}
+
+
 def test_latent_k_true_1_reuses_the_aggregate_fit(tmp_path, monkeypatch, capsys):
     # one segment: the weekly latent draw always picks it, the data agree exactly
     for seed in (0, 3):
