@@ -448,8 +448,11 @@ class PooledSlope(ComponentPrior):
     Parameters
     ----------
     log_mu : Prior
-        Prior of the mean log-slope. Default ``Normal(mu=log(1.5), sigma=0.5)``:
-        median slope 1.5 (mildly S-shaped), 95 % between 0.56 and 4.
+        Prior of the mean log-slope. Default ``Normal(mu=log(1.5), sigma=0.35)``:
+        median slope 1.5 (mildly S-shaped), 95 % between 0.75 and 3. A wider
+        ``sigma=0.5`` let channels drift to slopes near 0.1, where the curve is
+        almost a step at zero spend and ``beta`` trades off against the
+        intercept; NUTS diverged there.
     log_sigma : Prior
         Prior of the spread of log-slopes around the mean. Default
         ``HalfNormal(sigma=0.3)``.
@@ -475,7 +478,7 @@ class PooledSlope(ComponentPrior):
         log_sigma: Prior | None = None,
         dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
     ) -> None:
-        log_mu = log_mu or Prior("Normal", mu=float(np.log(1.5)), sigma=0.5)
+        log_mu = log_mu or Prior("Normal", mu=float(np.log(1.5)), sigma=0.35)
         log_sigma = log_sigma or Prior("HalfNormal", sigma=0.3)
         super().__init__(dims=dims, log_mu=log_mu, log_sigma=log_sigma)
 

@@ -126,6 +126,18 @@ def test_pooled_slope_is_non_centred_and_pooled():
     np.testing.assert_allclose(slope, 2.0, rtol=0.1)
 
 
+def test_pooled_slope_default_keeps_channel_slopes_away_from_zero():
+    # The documented default: a channel's median slope is 95 % within [0.75, 3].
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 3)
+        PooledSlope().create_variable("slope")
+    median_slope = np.exp(pm.draw(model["slope_log_mu"], draws=20000, random_seed=3))
+    low, high = np.quantile(median_slope, [0.025, 0.975])
+    assert low == pytest.approx(0.75, rel=0.05)
+    assert high == pytest.approx(3.0, rel=0.05)
+    assert (median_slope < 0.3).mean() < 1e-3
+
+
 def test_pooled_slope_model_level_mean():
     factory = PooledSlope(log_mu=Prior("Normal", mu=0.0, sigma=1.0, dims=()))
     with pm.Model(coords={"channel": CHANNELS}) as model:
