@@ -183,7 +183,14 @@ PAIRWISE_KEYS = (
 MIXTURE_PRIOR_OPTIONS: dict[str, str] = {
     "alpha": "StickBreakingWeights(alpha=VALUE)",
     "slope_log_sigma": "PooledSlope(log_sigma=Prior('HalfNormal', sigma=VALUE))",
-    "slope_median": "PooledSlope(log_mu=Prior('Normal', mu=log(VALUE), sigma=0.5))",
+    "slope_median": "PooledSlope(log_mu=Prior('Normal', mu=log(VALUE), sigma=0.35))",
+    "slope_log_mu_sigma": (
+        "PooledSlope(log_mu=Prior('Normal', mu=log(1.5), sigma=VALUE))"
+    ),
+    "kappa_first_sigma": (
+        "OrderedKappa(log_first=Prior('Normal', mu=log(0.2), sigma=VALUE), "
+        "log_gap=the default for n_components)"
+    ),
 }
 
 
@@ -378,30 +385,52 @@ def build_saturation(model: str, mixture_priors: Sequence[tuple[str, float]] = (
     if n_components is None:
         raise ValueError(f"Unknown model {model!r}.")
     return MixtureHillSaturation(
-        n_components=n_components, priors=mixture_prior_overrides(mixture_priors)
+        n_components=n_components,
+        priors=mixture_prior_overrides(mixture_priors, n_components),
     )
 
 
 def mixture_prior_overrides(
-    mixture_priors: Sequence[tuple[str, float]],
+    mixture_priors: Sequence[tuple[str, float]], n_components: int = 3
 ) -> dict[str, Any] | None:
-    """``priors=`` of ``MixtureHillSaturation`` for :data:`MIXTURE_PRIOR_OPTIONS`."""
+    """``priors=`` of ``MixtureHillSaturation`` for :data:`MIXTURE_PRIOR_OPTIONS`.
+
+    ``n_components`` is that of the saturation the priors are for (the default
+    kappa prior depends on it).
+    """
     from pymc_extras.prior import Prior
 
-    from pmm_mixture.priors import PooledSlope, StickBreakingWeights
+    from pmm_mixture import MixtureHillSaturation
+    from pmm_mixture.priors import OrderedKappa, PooledSlope, StickBreakingWeights
 
     values = dict(mixture_priors)
     priors: dict[str, Any] = {}
     if "alpha" in values:
         priors["weights"] = StickBreakingWeights(alpha=values["alpha"])
+    if "kappa_first_sigma" in values:
+        # only the spread moves; the centre and the log-gap prior (which
+        # depends on n_components) stay those of the default saturation
+        kappa = MixtureHillSaturation(n_components).function_priors["kappa"]
+        first = kappa.parameters["log_first"].parameters
+        priors["kappa"] = OrderedKappa(
+            log_first=Prior(
+                "Normal", mu=first["mu"], sigma=values["kappa_first_sigma"]
+            ),
+            log_gap=kappa.parameters["log_gap"],
+        )
     slope = {}
     if "slope_log_sigma" in values:
         slope["log_sigma"] = Prior("HalfNormal", sigma=values["slope_log_sigma"])
-    if "slope_median" in values:
-        # keep the default prior's spread; only its centre moves
-        default_sigma = PooledSlope().parameters["log_mu"].parameters["sigma"]
-        mu = float(np.log(values["slope_median"]))
-        slope["log_mu"] = Prior("Normal", mu=mu, sigma=default_sigma)
+    if "slope_median" in values or "slope_log_mu_sigma" in values:
+        # each option moves one parameter of the default prior, the other kept
+        default = PooledSlope().parameters["log_mu"].parameters
+        mu = (
+            float(np.log(values["slope_median"]))
+            if "slope_median" in values
+            else default["mu"]
+        )
+        sigma = values.get("slope_log_mu_sigma", default["sigma"])
+        slope["log_mu"] = Prior("Normal", mu=mu, sigma=sigma)
     if slope:
         priors["slope"] = PooledSlope(**slope)
     return priors or None

@@ -294,8 +294,35 @@ def test_mixture_prior_overrides_reach_the_saturation():
     slope = saturation.function_priors["slope"].parameters
     assert slope["log_sigma"].parameters["sigma"] == 0.2
     assert slope["log_mu"].parameters["mu"] == pytest.approx(np.log(2.5))
+    wider = rb.build_saturation(
+        "mixture_k5", rb.parse_mixture_priors(["slope_log_mu_sigma=0.5"])
+    )
+    log_mu = wider.function_priors["slope"].parameters["log_mu"].parameters
+    assert log_mu["sigma"] == 0.5
+    assert log_mu["mu"] == pytest.approx(np.log(1.5))
+    narrow = rb.build_saturation(
+        "mixture_k3", rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
+    )
+    log_first = narrow.function_priors["kappa"].parameters["log_first"].parameters
+    assert log_first["sigma"] == 0.5
+    assert log_first["mu"] == pytest.approx(np.log(0.2))
+    # the log-gap prior stays the K-dependent default
+    for model in ("mixture_k3", "mixture_k5"):
+        gap = (
+            rb.build_saturation(
+                model, rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
+            )
+            .function_priors["kappa"]
+            .parameters["log_gap"]
+        )
+        default_gap = rb.build_saturation(model).function_priors["kappa"]
+        assert gap.parameters == default_gap.parameters["log_gap"].parameters
     default = rb.build_saturation("mixture_k3")
     assert default.function_priors["weights"].parameters["alpha"] == 0.15
+    default_log_mu = default.function_priors["slope"].parameters["log_mu"]
+    assert default_log_mu.parameters["sigma"] == 0.35
+    default_first = default.function_priors["kappa"].parameters["log_first"]
+    assert default_first.parameters["sigma"] == 0.7
     assert rb.mixture_prior_overrides(()) is None
 
 
