@@ -33,7 +33,7 @@ def example():
         chains=4,
         tune=1500,
         draws=2500,
-        target_accept=0.98,
+        target_accept=0.99,
         random_seed=0,
         progressbar=False,
     )
