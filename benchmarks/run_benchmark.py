@@ -391,7 +391,7 @@ def build_saturation(model: str, mixture_priors: Sequence[tuple[str, float]] = (
 
 
 def mixture_prior_overrides(
-    mixture_priors: Sequence[tuple[str, float]], n_components: int = 3
+    mixture_priors: Sequence[tuple[str, float]], n_components: int
 ) -> dict[str, Any] | None:
     """``priors=`` of ``MixtureHillSaturation`` for :data:`MIXTURE_PRIOR_OPTIONS`.
 

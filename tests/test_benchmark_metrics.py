@@ -300,30 +300,26 @@ def test_mixture_prior_overrides_reach_the_saturation():
     log_mu = wider.function_priors["slope"].parameters["log_mu"].parameters
     assert log_mu["sigma"] == 0.5
     assert log_mu["mu"] == pytest.approx(np.log(1.5))
-    narrow = rb.build_saturation(
-        "mixture_k3", rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
-    )
-    log_first = narrow.function_priors["kappa"].parameters["log_first"].parameters
-    assert log_first["sigma"] == 0.5
-    assert log_first["mu"] == pytest.approx(np.log(0.2))
-    # the log-gap prior stays the K-dependent default
     for model in ("mixture_k3", "mixture_k5"):
-        gap = (
-            rb.build_saturation(
-                model, rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
-            )
-            .function_priors["kappa"]
-            .parameters["log_gap"]
+        narrow = rb.build_saturation(
+            model, rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
+        ).function_priors["kappa"]
+        log_first = narrow.parameters["log_first"].parameters
+        assert log_first["sigma"] == 0.5
+        assert log_first["mu"] == pytest.approx(np.log(0.2))
+        # the log-gap prior stays the K-dependent default
+        default = rb.build_saturation(model).function_priors["kappa"]
+        assert (
+            narrow.parameters["log_gap"].parameters
+            == default.parameters["log_gap"].parameters
         )
-        default_gap = rb.build_saturation(model).function_priors["kappa"]
-        assert gap.parameters == default_gap.parameters["log_gap"].parameters
     default = rb.build_saturation("mixture_k3")
     assert default.function_priors["weights"].parameters["alpha"] == 0.15
     default_log_mu = default.function_priors["slope"].parameters["log_mu"]
     assert default_log_mu.parameters["sigma"] == 0.35
     default_first = default.function_priors["kappa"].parameters["log_first"]
     assert default_first.parameters["sigma"] == 0.7
-    assert rb.mixture_prior_overrides(()) is None
+    assert rb.mixture_prior_overrides((), 3) is None
 
 
 # ---------------------------------------------------------------------------
