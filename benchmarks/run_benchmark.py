@@ -187,9 +187,20 @@ MIXTURE_PRIOR_OPTIONS: dict[str, str] = {
     "slope_log_mu_sigma": (
         "PooledSlope(log_mu=Prior('Normal', mu=log(1.5), sigma=VALUE))"
     ),
+    # The three kappa options describe the first kappa's prior together: a
+    # Normal without a floor unless kappa_first_floor is given (the default
+    # prior is kappa_first_floor=0.04 with the other two at their defaults).
     "kappa_first_sigma": (
         "OrderedKappa(log_first=Prior('Normal', mu=log(0.2), sigma=VALUE), "
         "log_gap=the default for n_components)"
+    ),
+    "kappa_first_median": (
+        "OrderedKappa(log_first=Prior('Normal', mu=log(VALUE), sigma=0.7), "
+        "log_gap=the default for n_components)"
+    ),
+    "kappa_first_floor": (
+        "OrderedKappa(log_first=Prior('TruncatedNormal', mu=log(0.2), "
+        "sigma=0.7, lower=log(VALUE)), log_gap=the default for n_components)"
     ),
 }
 
@@ -407,15 +418,29 @@ def mixture_prior_overrides(
     priors: dict[str, Any] = {}
     if "alpha" in values:
         priors["weights"] = StickBreakingWeights(alpha=values["alpha"])
-    if "kappa_first_sigma" in values:
-        # only the spread moves; the centre and the log-gap prior (which
-        # depends on n_components) stay those of the default saturation
+    if {"kappa_first_sigma", "kappa_first_median", "kappa_first_floor"} & set(values):
+        # each option sets one parameter of the first kappa's prior; the others
+        # and the log-gap prior (which depends on n_components) stay those of
+        # the default saturation
         kappa = MixtureHillSaturation(n_components).function_priors["kappa"]
         first = kappa.parameters["log_first"].parameters
+        mu = (
+            float(np.log(values["kappa_first_median"]))
+            if "kappa_first_median" in values
+            else first["mu"]
+        )
+        sigma = values.get("kappa_first_sigma", first["sigma"])
+        if "kappa_first_floor" in values:
+            log_first = Prior(
+                "TruncatedNormal",
+                mu=mu,
+                sigma=sigma,
+                lower=float(np.log(values["kappa_first_floor"])),
+            )
+        else:
+            log_first = Prior("Normal", mu=mu, sigma=sigma)
         priors["kappa"] = OrderedKappa(
-            log_first=Prior(
-                "Normal", mu=first["mu"], sigma=values["kappa_first_sigma"]
-            ),
+            log_first=log_first,
             log_gap=kappa.parameters["log_gap"],
         )
     slope = {}

@@ -52,6 +52,9 @@ from pytensor.xtensor.type import XTensorVariable
 
 COMPONENT_DIM = "component"
 STEP_DIM = "component_step"
+#: Smallest first half-saturation point of the default :class:`OrderedKappa`
+#: prior, as a fraction of the largest (max-scaled) spend.
+KAPPA_FLOOR = 0.04
 
 _POSITIVE_DISTRIBUTIONS = frozenset(
     {
@@ -370,8 +373,12 @@ class OrderedKappa(ComponentPrior):
     ----------
     log_first : Prior
         Prior of the log of the smallest kappa. Default
-        ``Normal(mu=log(0.2), sigma=0.7)``: on max-scaled spend, 95 % of the
-        mass between 0.05 and 0.8.
+        ``TruncatedNormal(mu=log(0.2), sigma=0.7, lower=log(0.04))``: on
+        max-scaled spend, 95 % of the mass between 0.06 and 0.8, and none
+        below 0.04. The floor keeps the smallest kappa away from zero: a
+        channel whose segments all half-saturate at a few percent of the
+        largest spend has a curve that is a step at zero spend, which trades
+        off against the intercept and makes NUTS diverge.
     log_gap : Prior
         Prior of the log-ratio of neighbouring kappas; must have positive
         support. Default ``Gamma(alpha=2, beta=2)`` (mean gap 1, a factor
@@ -402,7 +409,12 @@ class OrderedKappa(ComponentPrior):
         log_gap: Prior | None = None,
         dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
     ) -> None:
-        log_first = log_first or Prior("Normal", mu=float(np.log(0.2)), sigma=0.7)
+        log_first = log_first or Prior(
+            "TruncatedNormal",
+            mu=float(np.log(0.2)),
+            sigma=0.7,
+            lower=float(np.log(KAPPA_FLOOR)),
+        )
         log_gap = log_gap or Prior("Gamma", alpha=2.0, beta=2.0)
         if isinstance(log_gap, Prior) and log_gap.distribution not in (
             _POSITIVE_DISTRIBUTIONS

@@ -304,9 +304,21 @@ def test_mixture_prior_overrides_reach_the_saturation():
         narrow = rb.build_saturation(
             model, rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
         ).function_priors["kappa"]
+        # without kappa_first_floor the option gives a Normal with no floor
+        assert narrow.parameters["log_first"].distribution == "Normal"
         log_first = narrow.parameters["log_first"].parameters
         assert log_first["sigma"] == 0.5
         assert log_first["mu"] == pytest.approx(np.log(0.2))
+        floored = rb.build_saturation(
+            model,
+            rb.parse_mixture_priors(
+                ["kappa_first_floor=0.02", "kappa_first_median=0.3"]
+            ),
+        ).function_priors["kappa"]
+        assert floored.parameters["log_first"].distribution == "TruncatedNormal"
+        assert floored.parameters["log_first"].parameters == pytest.approx(
+            {"mu": np.log(0.3), "sigma": 0.7, "lower": np.log(0.02)}
+        )
         # the log-gap prior stays the K-dependent default
         default = rb.build_saturation(model).function_priors["kappa"]
         assert (
@@ -318,7 +330,9 @@ def test_mixture_prior_overrides_reach_the_saturation():
     default_log_mu = default.function_priors["slope"].parameters["log_mu"]
     assert default_log_mu.parameters["sigma"] == 0.35
     default_first = default.function_priors["kappa"].parameters["log_first"]
+    assert default_first.distribution == "TruncatedNormal"
     assert default_first.parameters["sigma"] == 0.7
+    assert default_first.parameters["lower"] == pytest.approx(np.log(0.04))
     assert rb.mixture_prior_overrides((), 3) is None
 
 

@@ -9,6 +9,7 @@ from scipy import stats
 
 from pmm_mixture.priors import (
     COMPONENT_DIM,
+    KAPPA_FLOOR,
     STEP_DIM,
     DirichletWeights,
     OrderedKappa,
@@ -105,6 +106,19 @@ def test_ordered_kappa_first_and_gap_priors():
     log_kappa = np.log(kappa)
     np.testing.assert_allclose(np.median(log_kappa[..., 0]), np.log(0.3), atol=0.02)
     np.testing.assert_allclose(np.diff(log_kappa, axis=-1).mean(), 0.5, atol=0.01)
+
+
+def test_ordered_kappa_default_first_kappa_interval():
+    # The documented default: the smallest kappa is 95 % within [0.06, 0.8]
+    # of the largest (max-scaled) spend and never below the floor, so a step
+    # at zero spend (every kappa ~ 0.02) is outside the prior.
+    kappa = draw(OrderedKappa(), 3, draws=5000)
+    first = kappa[..., 0].ravel()
+    low, high = np.quantile(first, [0.025, 0.975])
+    assert low == pytest.approx(0.057, rel=0.06)
+    assert high == pytest.approx(0.80, rel=0.06)
+    assert first.min() >= KAPPA_FLOOR == 0.04
+    assert (first < 0.05).mean() > 0.005  # a floor, not a wall far above it
 
 
 def test_ordered_kappa_rejects_gap_without_positive_support():
