@@ -411,8 +411,8 @@ def mixture_prior_overrides(
     """
     from pymc_extras.prior import Prior
 
-    from pmm_mixture import MixtureHillSaturation
     from pmm_mixture.priors import OrderedKappa, PooledSlope, StickBreakingWeights
+    from pmm_mixture.saturation import default_mixture_priors
 
     values = dict(mixture_priors)
     priors: dict[str, Any] = {}
@@ -422,7 +422,7 @@ def mixture_prior_overrides(
         # each option sets one parameter of the first kappa's prior; the others
         # and the log-gap prior (which depends on n_components) stay those of
         # the default saturation
-        kappa = MixtureHillSaturation(n_components).function_priors["kappa"]
+        kappa = default_mixture_priors(n_components)["kappa"]
         first = kappa.parameters["log_first"].parameters
         mu = (
             float(np.log(values["kappa_first_median"]))
