@@ -229,6 +229,14 @@ class StickBreakingWeights(ComponentPrior):
     with dims ``(*outer_dims, "component_step")``. The weights are the
     deterministic ``{name}``. With one component the weight is fixed at 1.
 
+    With ``min_remainder`` set, each break is truncated so that it leaves at
+    least that share of the stick, ``v_k <= 1 - min_remainder``, i.e.
+    ``S_k <= -log(min_remainder)``. The break is then sampled through its
+    inverse CDF from ``{name}_stick_u ~ Uniform(0, 1)`` (same dims) and
+    ``{name}_stick`` is a deterministic. A pruned component then keeps at
+    least ``min_remainder`` of what the earlier breaks left, instead of a
+    weight that can fall to 1e-15, where the data no longer inform the break.
+
     This is the truncated process of :class:`pymc.StickBreakingWeights`, built
     from ``pymc.dims`` Beta breaks so that the weights carry named dims (the
     xtensor graph of PyMC-Marketing 1.x needs them) and prior predictive
@@ -239,6 +247,9 @@ class StickBreakingWeights(ComponentPrior):
     alpha : float or Prior, default 0.15
         Concentration of the breaks; a ``Prior`` learns it (its dims must be a
         subset of the outer dims).
+    min_remainder : float, optional
+        Truncate each break so that it leaves at least this share of the
+        stick (between 0 and 1). ``None``, the default, does not truncate.
     dims : tuple of str, default ("channel", "component")
 
     Examples
@@ -255,16 +266,24 @@ class StickBreakingWeights(ComponentPrior):
 
     """
 
-    parameter_names = ("alpha",)
+    parameter_names = ("alpha", "min_remainder")
 
     def __init__(
         self,
         alpha: float | Prior = 0.15,
         dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        min_remainder: float | None = None,
     ) -> None:
         if not hasattr(alpha, "create_variable") and not float(alpha) > 0:
             raise ValueError(f"alpha must be positive, got {alpha}.")
-        super().__init__(dims=dims, alpha=alpha)
+        if min_remainder is None:
+            super().__init__(dims=dims, alpha=alpha)
+            return
+        if not 0 < float(min_remainder) < 1:
+            raise ValueError(
+                f"min_remainder must be between 0 and 1, got {min_remainder}."
+            )
+        super().__init__(dims=dims, alpha=alpha, min_remainder=float(min_remainder))
 
     def _build(self, name: str, n_components: int) -> XTensorVariable:
         if n_components == 1:
@@ -277,9 +296,21 @@ class StickBreakingWeights(ComponentPrior):
         # v ~ Beta(1, alpha) is sampled as S = -log(1 - v) ~ Exponential(alpha):
         # the same prior, but log(S) has a light upper tail where logit(v) has
         # a heavy one (rate alpha), which NUTS explores badly for small alpha.
-        log_breaks = pmd.Exponential(
-            f"{name}_stick", lam=alpha, dims=(*self.outer_dims, STEP_DIM)
-        ).rename({STEP_DIM: COMPONENT_DIM})
+        step_dims = (*self.outer_dims, STEP_DIM)
+        min_remainder = self.parameters.get("min_remainder")
+        if min_remainder is None:
+            log_breaks = pmd.Exponential(f"{name}_stick", lam=alpha, dims=step_dims)
+        else:
+            # Exponential(alpha) truncated to [0, S_max] by its inverse CDF:
+            # S = -log(1 - u * (1 - exp(-alpha * S_max))) / alpha, u ~ U(0, 1)
+            uniform = pmd.Uniform(f"{name}_stick_u", lower=0, upper=1, dims=step_dims)
+            kept = -ptx.math.expm1(alpha * np.log(min_remainder))
+            log_breaks = pmd.Deterministic(
+                f"{name}_stick",
+                -ptx.math.log1p(-uniform * kept) / alpha,
+                dims=step_dims,
+            )
+        log_breaks = log_breaks.rename({STEP_DIM: COMPONENT_DIM})
         breaks = -ptx.math.expm1(-log_breaks)
         one = ptx.ones_like(breaks.isel({COMPONENT_DIM: slice(0, 1)}))
         # w = (v_1, ..., v_{K-1}, 1) * (1, r_1, ..., r_{K-1}),

@@ -56,6 +56,42 @@ def test_stick_breaking_first_break_is_beta():
     assert result.pvalue > 0.01
 
 
+@pytest.mark.parametrize("alpha", [0.15, 1.0])
+def test_stick_breaking_min_remainder_truncates_the_breaks(alpha):
+    # S = -log(1 - v) must follow Exponential(alpha) truncated at -log(1e-4),
+    # and no break may leave less than 1e-4 of the stick.
+    min_remainder = 1e-4
+    factory = StickBreakingWeights(alpha=alpha, min_remainder=min_remainder)
+    w = draw(factory, 3, draws=5000)
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-12)
+    breaks = -np.log1p(-w[..., 0])
+    s_max = -np.log(min_remainder)
+    assert breaks.max() <= s_max + 1e-9
+    truncated = stats.truncexpon(b=alpha * s_max, scale=1 / alpha)
+    assert stats.kstest(breaks[:, 0], truncated.cdf).pvalue > 0.01
+    # the last weight, (1 - v_1)(1 - v_2), is at least min_remainder ** 2
+    assert w[..., -1].min() >= min_remainder**2 * (1 - 1e-9)
+
+
+def test_stick_breaking_min_remainder_samples_a_uniform():
+    factory = StickBreakingWeights(
+        alpha=Prior("Gamma", alpha=2, beta=4), min_remainder=1e-6
+    )
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 3)
+        factory.create_variable("w")
+    assert [rv.name for rv in model.free_RVs] == ["w_alpha", "w_stick_u"]
+    assert model.named_vars_to_dims["w_stick_u"] == ("channel", STEP_DIM)
+    assert "w_stick" in model.named_vars
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+@pytest.mark.parametrize("min_remainder", [0, 1, -0.5, 2])
+def test_stick_breaking_min_remainder_is_checked(min_remainder):
+    with pytest.raises(ValueError, match="min_remainder must be between 0 and 1"):
+        StickBreakingWeights(min_remainder=min_remainder)
+
+
 def test_stick_breaking_single_component_is_one():
     with pm.Model(coords={"channel": CHANNELS}) as model:
         ensure_component_coords(model, 1)
@@ -204,6 +240,7 @@ def test_component_coordinate_length_mismatch():
     "factory",
     [
         StickBreakingWeights(alpha=Prior("Gamma", alpha=2, beta=3)),
+        StickBreakingWeights(alpha=0.3, min_remainder=1e-6),
         DirichletWeights(concentration=0.2),
         OrderedKappa(dims=("geo", "channel", COMPONENT_DIM)),
         PooledSlope(log_sigma=Prior("HalfNormal", sigma=0.2)),
