@@ -67,6 +67,10 @@ TARGET_MODEL = "mixture_k5"
 MODES = ("aggregate", "latent")
 
 TARGET_ACCEPT = 0.999
+# NUTS mass matrix of the mixture models ("diag" or "dense"); Hill and
+# Logistic always use numpyro's default, a diagonal one.
+MIXTURE_MASS_MATRIX = "dense"
+MASS_MATRICES = ("diag", "dense")
 N_CHANNELS = 3
 N_WEEKS = 156
 N_TEST = 13
@@ -182,6 +186,7 @@ PAIRWISE_KEYS = (
 # Logistic fits are unaffected (and their cached results reused).
 MIXTURE_PRIOR_OPTIONS: dict[str, str] = {
     "alpha": "StickBreakingWeights(alpha=VALUE)",
+    "stick_min_remainder": "StickBreakingWeights(min_remainder=VALUE)",
     "slope_log_sigma": "PooledSlope(log_sigma=Prior('HalfNormal', sigma=VALUE))",
     "slope_median": "PooledSlope(log_mu=Prior('Normal', mu=log(VALUE), sigma=0.35))",
     "slope_log_mu_sigma": (
@@ -245,11 +250,16 @@ class RunSpec:
     n_test: int = N_TEST
     noise: float = NOISE
     mixture_priors: tuple[tuple[str, float], ...] = ()
+    mass_matrix: str = "diag"
 
     def __post_init__(self) -> None:
         # from JSON the pairs come back as lists
         pairs = tuple(sorted((str(k), float(v)) for k, v in self.mixture_priors))
         object.__setattr__(self, "mixture_priors", pairs)
+        if self.mass_matrix not in MASS_MATRICES:
+            raise ValueError(
+                f"mass_matrix must be one of {MASS_MATRICES}, got {self.mass_matrix!r}."
+            )
 
     def settings(self) -> dict[str, Any]:
         """Everything that defines the result except the cell and the model."""
@@ -261,6 +271,8 @@ class RunSpec:
             fields["mixture_priors"] = dict(self.mixture_priors)
         else:
             fields.pop("mixture_priors")
+        if self.mass_matrix == "diag":
+            fields.pop("mass_matrix")
         return {
             **fields,
             "schema": SCHEMA_VERSION,
@@ -416,8 +428,14 @@ def mixture_prior_overrides(
 
     values = dict(mixture_priors)
     priors: dict[str, Any] = {}
-    if "alpha" in values:
-        priors["weights"] = StickBreakingWeights(alpha=values["alpha"])
+    if {"alpha", "stick_min_remainder"} & set(values):
+        weights = default_mixture_priors(n_components)["weights"].parameters
+        priors["weights"] = StickBreakingWeights(
+            alpha=values.get("alpha", weights["alpha"]),
+            min_remainder=values.get(
+                "stick_min_remainder", weights.get("min_remainder")
+            ),
+        )
     if {"kappa_first_sigma", "kappa_first_median", "kappa_first_floor"} & set(values):
         # each option sets one parameter of the first kappa's prior; the others
         # and the log-gap prior (which depends on n_components) stay those of
@@ -571,6 +589,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         target_accept=spec.target_accept,
         random_seed=spec.seed,
         progressbar=False,
+        nuts_sampler_kwargs={"dense_mass": spec.mass_matrix == "dense"},
     )
     values["fit_seconds"] = time.perf_counter() - start
     values["compile_seconds"] = compile_clock.stop()
@@ -711,17 +730,25 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         # BudgetOptimizer's total_budget is per period: each period of the
         # window gets the recommended per-channel budgets, which sum to it.
         historical = {c: float(X_train[c].mean()) for c in channels}
+        start = np.array([historical[c] for c in channels])
+        start = start * weekly / start.sum()
+        # SLSQP from the uniform split occasionally stops with "Inequality
+        # constraints incompatible"; start again from the historical split,
+        # then with scipy's trust-constr method instead of SLSQP.
+        tries = (
+            {},
+            {"x0": start},
+            {"x0": start, "minimize_kwargs": {"method": "trust-constr"}},
+        )
         attempts = []
-        try:
-            result = optimizer.allocate_budget(total_budget=weekly)
-        except MinimizeException as error:
-            # SLSQP from the uniform split occasionally stops with "Inequality
-            # constraints incompatible"; start again from the historical split.
-            attempts.append(str(error))
-            start = np.array([historical[c] for c in channels])
-            result = optimizer.allocate_budget(
-                total_budget=weekly, x0=start * weekly / start.sum()
-            )
+        for number, extra in enumerate(tries, start=1):
+            try:
+                result = optimizer.allocate_budget(total_budget=weekly, **extra)
+                break
+            except MinimizeException as error:
+                if number == len(tries):
+                    raise
+                attempts.append(str(error))
         recommended = {c: float(result.budgets.sel(channel=c).values) for c in channels}
         optimal = data.optimal_allocation(weekly)
         regret = bm.budget_regret(data.true_response, recommended, optimal)
@@ -795,10 +822,12 @@ def build_specs(
     models: Sequence[str],
     mixture_priors: tuple[tuple[str, float], ...] = (),
     target_accept: float = TARGET_ACCEPT,
+    mixture_mass_matrix: str = MIXTURE_MASS_MATRIX,
 ) -> list[RunSpec]:
     """All runs of the tier, the reference model first in every cell.
 
-    ``mixture_priors`` apply to the mixture models only.
+    ``mixture_priors`` and ``mixture_mass_matrix`` apply to the mixture
+    models only.
     """
     ordered = sorted(models, key=lambda m: list(MODELS).index(m))
     return [
@@ -814,6 +843,11 @@ def build_specs(
             target_accept=target_accept,
             mixture_priors=(
                 mixture_priors if MODELS[model]["n_components"] is not None else ()
+            ),
+            mass_matrix=(
+                mixture_mass_matrix
+                if MODELS[model]["n_components"] is not None
+                else "diag"
             ),
         )
         for mode in settings.modes
@@ -1490,6 +1524,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         + ", ".join(f"{k} ({v})" for k, v in MIXTURE_PRIOR_OPTIONS.items())
         + "; results go to OUT/TIER-NAMEVALUE...",
     )
+    parser.add_argument(
+        "--mixture-mass-matrix",
+        choices=MASS_MATRICES,
+        default=MIXTURE_MASS_MATRIX,
+        help="NUTS mass matrix of the mixture models (Hill and Logistic keep "
+        f"a diagonal one); another value than {MIXTURE_MASS_MATRIX!r} sends the "
+        "results to OUT/TIER-mass_matrixVALUE",
+    )
     parser.add_argument("--no-figures", action="store_true")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -1524,6 +1566,8 @@ def output_name(
     parts = [args.tier, *(f"{k}{v:g}" for k, v in mixture_priors)]
     if args.target_accept != TARGET_ACCEPT:
         parts.append(f"target_accept{args.target_accept:g}")
+    if args.mixture_mass_matrix != MIXTURE_MASS_MATRIX:
+        parts.append(f"mass_matrix{args.mixture_mass_matrix}")
     for name in ("chains", "tune", "draws"):
         if getattr(settings, name) != getattr(tier, name):
             parts.append(f"{name}{getattr(settings, name)}")
@@ -1562,6 +1606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": asdict(settings),
         "models": {m: MODELS[m]["label"] for m in models},
         "target_accept": args.target_accept,
+        "mixture_mass_matrix": args.mixture_mass_matrix,
         "n_channels": N_CHANNELS,
         "n_weeks": N_WEEKS,
         "n_test": N_TEST,
@@ -1593,8 +1638,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         else "default priors"
     )
     print(f"Models: {', '.join(MODELS[m]['label'] for m in models)} ({priors_text})")
+    print(
+        f"Mass matrix: {args.mixture_mass_matrix} for the mixture models, "
+        "diag for Hill and Logistic."
+    )
 
-    specs = build_specs(args.tier, settings, models, mixture_priors, args.target_accept)
+    specs = build_specs(
+        args.tier,
+        settings,
+        models,
+        mixture_priors,
+        args.target_accept,
+        args.mixture_mass_matrix,
+    )
     cache_dir = args.cache_dir.resolve()
     launches = run_all(
         specs, cache_dir, jobs=args.jobs, timeout=args.run_timeout, fresh=args.fresh

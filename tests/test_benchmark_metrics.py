@@ -212,6 +212,29 @@ def test_target_accept_option_applies_to_every_model(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # nothing fitted or written
 
 
+def test_mass_matrix_option_applies_to_the_mixtures_only():
+    tier = rb.TIERS["quick"]
+    models = list(rb.MODELS)
+    diag = {s.model: s for s in rb.build_specs("quick", tier, models, (), 0.9, "diag")}
+    dense = {
+        s.model: s for s in rb.build_specs("quick", tier, models, (), 0.9, "dense")
+    }
+    for model in ("hill", "logistic"):
+        assert dense[model].mass_matrix == "diag"
+        assert dense[model].key() == diag[model].key()
+    for model in ("mixture_k3", "mixture_k5"):
+        assert dense[model].mass_matrix == "dense"
+        assert dense[model].settings()["mass_matrix"] == "dense"
+        assert dense[model].key() != diag[model].key()
+        # a diagonal mass matrix leaves no trace in the settings, so the
+        # results cached before the option existed keep their keys
+        assert "mass_matrix" not in diag[model].settings()
+    spec = dense["mixture_k3"]
+    assert rb.RunSpec(**json.loads(json.dumps(rb.asdict(spec)))) == spec
+    with pytest.raises(ValueError, match="mass_matrix must be one of"):
+        rb.replace(spec, mass_matrix="full")
+
+
 def test_output_folder_names_every_departure_from_the_tier():
     def name(*argv: str) -> str:
         args = rb.parse_args(["--tier", "full", *argv])
@@ -227,6 +250,9 @@ def test_output_folder_names_every_departure_from_the_tier():
         == "full-target_accept0.99-draws1000"
     )
     assert name("--mixture-prior", "alpha=0.5") == "full-alpha0.5"
+    other = next(m for m in rb.MASS_MATRICES if m != rb.MIXTURE_MASS_MATRIX)
+    assert name("--mixture-mass-matrix", other) == f"full-mass_matrix{other}"
+    assert name("--mixture-mass-matrix", rb.MIXTURE_MASS_MATRIX) == "full"
     assert name("--seeds", "0") == "full-subset"
     assert name("--only-model", "hill") == "full-subset"
 
@@ -325,6 +351,10 @@ def test_mixture_prior_overrides_reach_the_saturation():
             narrow.parameters["log_gap"].parameters
             == default.parameters["log_gap"].parameters
         )
+    capped = rb.build_saturation(
+        "mixture_k5", rb.parse_mixture_priors(["stick_min_remainder=1e-6"])
+    ).function_priors["weights"]
+    assert capped.parameters == {"alpha": 0.15, "min_remainder": 1e-6}
     default = rb.build_saturation("mixture_k3")
     assert default.function_priors["weights"].parameters["alpha"] == 0.15
     default_log_mu = default.function_priors["slope"].parameters["log_mu"]
