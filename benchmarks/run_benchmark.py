@@ -69,7 +69,7 @@ MODES = ("aggregate", "latent")
 TARGET_ACCEPT = 0.999
 # NUTS mass matrix of the mixture models ("diag" or "dense"); Hill and
 # Logistic always use numpyro's default, a diagonal one.
-MIXTURE_MASS_MATRIX = "dense"
+MIXTURE_MASS_MATRIX = "diag"
 MASS_MATRICES = ("diag", "dense")
 N_CHANNELS = 3
 N_WEEKS = 156

@@ -248,10 +248,9 @@ def check_convergence(
         messages.append(
             f"{divergences} divergent transitions (allowed {max_divergences}): the "
             "sampler met curvature it could not follow, so the posterior may be "
-            "biased. Fit with a dense mass matrix "
-            "(nuts_sampler_kwargs={'dense_mass': True}) and target_accept=0.999; "
-            "if it persists, try a narrower OrderedKappa log_gap or PooledSlope "
-            "log_sigma prior, or fewer components."
+            "biased. Try target_accept=0.999 (the benchmark's setting), a narrower "
+            "OrderedKappa log_gap or PooledSlope log_sigma prior, or fewer "
+            "components."
         )
     bad_r_hat = table.index[table["r_hat_max"] > max_r_hat].tolist()
     if bad_r_hat:

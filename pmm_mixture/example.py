@@ -89,13 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune", type=int, default=1500)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--target-accept", type=float, default=0.99)
-    parser.add_argument(
-        "--mass-matrix",
-        choices=("dense", "diag"),
-        default="dense",
-        help="NUTS mass matrix of the mixture fit (HillSaturation keeps "
-        "numpyro's diagonal default)",
-    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=Path("outputs/example"))
     parser.add_argument(
@@ -123,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{ {c: t.n_segments for c, t in data.channels.items()} }"
     )
     mmm = build_mmm(data, args.n_components)
-    seconds, sampling = fit(mmm, data, args, dense_mass=args.mass_matrix == "dense")
+    seconds, sampling = fit(mmm, data, args)
     report = check_convergence(mmm)
     print(
         f"\nFit: MixtureHillSaturation(n_components={args.n_components}), "
@@ -158,14 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def fit(
-    mmm, data: SyntheticMMMData, args: argparse.Namespace, dense_mass: bool = False
-) -> tuple[float, float]:
-    """Fit with the job's sampler settings; wall seconds and sampling seconds.
-
-    ``dense_mass`` gives NUTS a dense mass matrix, which the mixture needs for
-    the correlations between a channel's weights, kappas and ``beta``.
-    """
+def fit(mmm, data: SyntheticMMMData, args: argparse.Namespace) -> tuple[float, float]:
+    """Fit with the job's sampler settings; wall seconds and sampling seconds."""
     start = time.perf_counter()
     mmm.fit(
         with_trend(data.X),
@@ -177,7 +164,6 @@ def fit(
         target_accept=args.target_accept,
         random_seed=args.seed,
         progressbar=False,
-        nuts_sampler_kwargs={"dense_mass": dense_mass},
         # PyMC's own check reads R-hat of component parameters, which label
         # switching and pruned components make meaningless; the job prints
         # label-invariant diagnostics instead.

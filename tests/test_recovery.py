@@ -36,7 +36,6 @@ def example():
         target_accept=0.99,
         random_seed=0,
         progressbar=False,
-        nuts_sampler_kwargs={"dense_mass": True},
     )
     return data, mmm
 
