@@ -368,6 +368,27 @@ def machine_info() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # One run (executed in a child process)
 # ---------------------------------------------------------------------------
+def is_mixture_model(model: str) -> bool:
+    """Whether ``model`` is one of the mixture models (those with components)."""
+    return MODELS[model]["n_components"] is not None
+
+
+def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
+    """``mmm.fit`` with the run's sampler settings (every fit goes through here)."""
+    mmm.fit(
+        X_train,
+        y_train,
+        nuts_sampler="numpyro",
+        chains=spec.chains,
+        tune=spec.tune,
+        draws=spec.draws,
+        target_accept=spec.target_accept,
+        random_seed=spec.seed,
+        progressbar=False,
+        nuts_sampler_kwargs={"dense_mass": spec.mass_matrix == "dense"},
+    )
+
+
 def prepare_data(spec: RunSpec):
     """Synthetic data of the cell, with a ``trend`` control, split train/test.
 
@@ -579,18 +600,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     compile_clock = _JaxCompileClock()
     start = time.perf_counter()
-    mmm.fit(
-        X_train,
-        y_train,
-        nuts_sampler="numpyro",
-        chains=spec.chains,
-        tune=spec.tune,
-        draws=spec.draws,
-        target_accept=spec.target_accept,
-        random_seed=spec.seed,
-        progressbar=False,
-        nuts_sampler_kwargs={"dense_mass": spec.mass_matrix == "dense"},
-    )
+    fit_spec(mmm, spec, X_train, y_train)
     values["fit_seconds"] = time.perf_counter() - start
     values["compile_seconds"] = compile_clock.stop()
     values["sampling_seconds"] = values["fit_seconds"] - values["compile_seconds"]
@@ -599,7 +609,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     posterior = idata.posterior.dataset
     target_scale = float(idata.constant_data["target_scale"])
     channel_scale = idata.constant_data["channel_scale"]
-    is_mixture = MODELS[spec.model]["n_components"] is not None
+    is_mixture = is_mixture_model(spec.model)
 
     def sampler_stats() -> None:
         values["divergences"] = float(n_divergences(mmm))
@@ -841,14 +851,8 @@ def build_specs(
             tune=settings.tune,
             draws=settings.draws,
             target_accept=target_accept,
-            mixture_priors=(
-                mixture_priors if MODELS[model]["n_components"] is not None else ()
-            ),
-            mass_matrix=(
-                mixture_mass_matrix
-                if MODELS[model]["n_components"] is not None
-                else "diag"
-            ),
+            mixture_priors=mixture_priors if is_mixture_model(model) else (),
+            mass_matrix=mixture_mass_matrix if is_mixture_model(model) else "diag",
         )
         for mode in settings.modes
         for k in settings.k_true

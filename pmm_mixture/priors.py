@@ -276,14 +276,16 @@ class StickBreakingWeights(ComponentPrior):
     ) -> None:
         if not hasattr(alpha, "create_variable") and not float(alpha) > 0:
             raise ValueError(f"alpha must be positive, got {alpha}.")
-        if min_remainder is None:
-            super().__init__(dims=dims, alpha=alpha)
-            return
-        if not 0 < float(min_remainder) < 1:
-            raise ValueError(
-                f"min_remainder must be between 0 and 1, got {min_remainder}."
-            )
-        super().__init__(dims=dims, alpha=alpha, min_remainder=float(min_remainder))
+        # min_remainder is stored only when set, so that the untruncated
+        # prior serializes as before
+        parameters: dict[str, Any] = {"alpha": alpha}
+        if min_remainder is not None:
+            if not 0 < float(min_remainder) < 1:
+                raise ValueError(
+                    f"min_remainder must be between 0 and 1, got {min_remainder}."
+                )
+            parameters["min_remainder"] = float(min_remainder)
+        super().__init__(dims=dims, **parameters)
 
     def _build(self, name: str, n_components: int) -> XTensorVariable:
         if n_components == 1:
@@ -304,10 +306,10 @@ class StickBreakingWeights(ComponentPrior):
             # Exponential(alpha) truncated to [0, S_max] by its inverse CDF:
             # S = -log(1 - u * (1 - exp(-alpha * S_max))) / alpha, u ~ U(0, 1)
             uniform = pmd.Uniform(f"{name}_stick_u", lower=0, upper=1, dims=step_dims)
-            kept = -ptx.math.expm1(alpha * np.log(min_remainder))
+            cdf_at_max = -ptx.math.expm1(alpha * np.log(min_remainder))
             log_breaks = pmd.Deterministic(
                 f"{name}_stick",
-                -ptx.math.log1p(-uniform * kept) / alpha,
+                -ptx.math.log1p(-uniform * cdf_at_max) / alpha,
                 dims=step_dims,
             )
         log_breaks = log_breaks.rename({STEP_DIM: COMPONENT_DIM})
