@@ -23,6 +23,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 bm = importlib.import_module("metrics")
 rb = importlib.import_module("run_benchmark")
+dd = importlib.import_module("diagnose_divergences")
 
 
 # ---------------------------------------------------------------------------
@@ -500,3 +501,26 @@ def test_one_cell_end_to_end(tmp_path, capsys):
     capsys.readouterr()
     assert rb.main(argv) == 0
     assert "1 cached, 0 to fit" in capsys.readouterr().out
+
+
+def test_extreme_values_flags_only_the_tails_of_the_draw():
+    # chain 1, draw 3 sets a[0] to the largest value and b[1] to the smallest;
+    # every other scalar of that draw sits at its posterior median
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2, 50, 2))
+    b = rng.normal(size=(2, 50, 2))
+    a[1, 3] = [a.max() + 1, np.median(a[..., 1])]
+    b[1, 3] = [np.median(b[..., 0]), b.min() - 1]
+    posterior = xr.Dataset(
+        {
+            "a": (("chain", "draw", "channel"), a),
+            "b": (("chain", "draw", "channel"), b),
+        }
+    )
+    rows = dd.extreme_values(posterior, chain=1, draw=3)
+    assert [(name, index) for name, index, *_ in rows] == [("a", 0), ("b", 1)]
+    (_, _, value, percentile, median), (_, _, _, low, _) = rows
+    assert value == a[1, 3, 0] and percentile == pytest.approx(99.0)
+    assert median == pytest.approx(np.median(a[..., 0]))
+    assert low == 0.0
+    assert dd.extreme_values(posterior, chain=0, draw=0, low=0, high=100) == []
