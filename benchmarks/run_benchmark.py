@@ -42,6 +42,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,10 @@ TARGET_ACCEPT = 0.999
 # Logistic always use numpyro's default, a diagonal one.
 MIXTURE_MASS_MATRIX = "diag"
 MASS_MATRICES = ("diag", "dense")
+#: "per_chain": NumPyro's own adaptation; "min"/"median": one step size for all
+#: chains after warmup (pmm_mixture.sampling.common_step_size)
+MIXTURE_STEP_SIZE = "per_chain"
+STEP_SIZES = ("per_chain", "min", "median")
 N_CHANNELS = 3
 N_WEEKS = 156
 N_TEST = 13
@@ -251,6 +256,7 @@ class RunSpec:
     noise: float = NOISE
     mixture_priors: tuple[tuple[str, float], ...] = ()
     mass_matrix: str = "diag"
+    step_size: str = "per_chain"
 
     def __post_init__(self) -> None:
         # from JSON the pairs come back as lists
@@ -259,6 +265,10 @@ class RunSpec:
         if self.mass_matrix not in MASS_MATRICES:
             raise ValueError(
                 f"mass_matrix must be one of {MASS_MATRICES}, got {self.mass_matrix!r}."
+            )
+        if self.step_size not in STEP_SIZES:
+            raise ValueError(
+                f"step_size must be one of {STEP_SIZES}, got {self.step_size!r}."
             )
 
     def settings(self) -> dict[str, Any]:
@@ -273,6 +283,8 @@ class RunSpec:
             fields.pop("mixture_priors")
         if self.mass_matrix == "diag":
             fields.pop("mass_matrix")
+        if self.step_size == "per_chain":
+            fields.pop("step_size")
         return {
             **fields,
             "schema": SCHEMA_VERSION,
@@ -375,18 +387,26 @@ def is_mixture_model(model: str) -> bool:
 
 def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
     """``mmm.fit`` with the run's sampler settings (every fit goes through here)."""
-    mmm.fit(
-        X_train,
-        y_train,
-        nuts_sampler="numpyro",
-        chains=spec.chains,
-        tune=spec.tune,
-        draws=spec.draws,
-        target_accept=spec.target_accept,
-        random_seed=spec.seed,
-        progressbar=False,
-        nuts_sampler_kwargs={"dense_mass": spec.mass_matrix == "dense"},
+    from pmm_mixture.sampling import common_step_size
+
+    step_size = (
+        nullcontext()
+        if spec.step_size == "per_chain"
+        else common_step_size(spec.step_size)
     )
+    with step_size:
+        mmm.fit(
+            X_train,
+            y_train,
+            nuts_sampler="numpyro",
+            chains=spec.chains,
+            tune=spec.tune,
+            draws=spec.draws,
+            target_accept=spec.target_accept,
+            random_seed=spec.seed,
+            progressbar=False,
+            nuts_sampler_kwargs={"dense_mass": spec.mass_matrix == "dense"},
+        )
 
 
 def prepare_data(spec: RunSpec):
@@ -833,11 +853,12 @@ def build_specs(
     mixture_priors: tuple[tuple[str, float], ...] = (),
     target_accept: float = TARGET_ACCEPT,
     mixture_mass_matrix: str = MIXTURE_MASS_MATRIX,
+    mixture_step_size: str = MIXTURE_STEP_SIZE,
 ) -> list[RunSpec]:
     """All runs of the tier, the reference model first in every cell.
 
-    ``mixture_priors`` and ``mixture_mass_matrix`` apply to the mixture
-    models only.
+    ``mixture_priors``, ``mixture_mass_matrix`` and ``mixture_step_size``
+    apply to the mixture models only.
     """
     ordered = sorted(models, key=lambda m: list(MODELS).index(m))
     return [
@@ -853,6 +874,7 @@ def build_specs(
             target_accept=target_accept,
             mixture_priors=mixture_priors if is_mixture_model(model) else (),
             mass_matrix=mixture_mass_matrix if is_mixture_model(model) else "diag",
+            step_size=mixture_step_size if is_mixture_model(model) else "per_chain",
         )
         for mode in settings.modes
         for k in settings.k_true
@@ -1536,6 +1558,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         f"a diagonal one); another value than {MIXTURE_MASS_MATRIX!r} sends the "
         "results to OUT/TIER-mass_matrixVALUE",
     )
+    parser.add_argument(
+        "--mixture-step-size",
+        choices=STEP_SIZES,
+        default=MIXTURE_STEP_SIZE,
+        help="NUTS step size of the mixture models after warmup: per_chain "
+        "(NumPyro's own adaptation, each chain its own) or one step size for "
+        "all chains, the min or median of the adapted ones; another value than "
+        f"{MIXTURE_STEP_SIZE!r} sends the results to OUT/TIER-step_sizeVALUE",
+    )
     parser.add_argument("--no-figures", action="store_true")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -1572,6 +1603,8 @@ def output_name(
         parts.append(f"target_accept{args.target_accept:g}")
     if args.mixture_mass_matrix != MIXTURE_MASS_MATRIX:
         parts.append(f"mass_matrix{args.mixture_mass_matrix}")
+    if args.mixture_step_size != MIXTURE_STEP_SIZE:
+        parts.append(f"step_size{args.mixture_step_size}")
     for name in ("chains", "tune", "draws"):
         if getattr(settings, name) != getattr(tier, name):
             parts.append(f"{name}{getattr(settings, name)}")
@@ -1611,6 +1644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models": {m: MODELS[m]["label"] for m in models},
         "target_accept": args.target_accept,
         "mixture_mass_matrix": args.mixture_mass_matrix,
+        "mixture_step_size": args.mixture_step_size,
         "n_channels": N_CHANNELS,
         "n_weeks": N_WEEKS,
         "n_test": N_TEST,
@@ -1646,6 +1680,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Mass matrix: {args.mixture_mass_matrix} for the mixture models, "
         "diag for Hill and Logistic."
     )
+    print(
+        f"Step size after warmup: {args.mixture_step_size} for the mixture models, "
+        "per_chain for Hill and Logistic."
+    )
 
     specs = build_specs(
         args.tier,
@@ -1654,6 +1692,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mixture_priors,
         args.target_accept,
         args.mixture_mass_matrix,
+        args.mixture_step_size,
     )
     cache_dir = args.cache_dir.resolve()
     launches = run_all(
