@@ -70,6 +70,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mixture-mass-matrix", choices=rb.MASS_MATRICES, default="diag"
     )
     parser.add_argument(
+        "--mixture-step-size", choices=rb.STEP_SIZES, default=rb.MIXTURE_STEP_SIZE
+    )
+    parser.add_argument(
         "--max-vars",
         type=int,
         default=30,
@@ -96,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target_accept=args.target_accept,
         mixture_priors=rb.parse_mixture_priors(args.mixture_prior) if mixture else (),
         mass_matrix=args.mixture_mass_matrix if mixture else "diag",
+        step_size=args.mixture_step_size if mixture else rb.MIXTURE_STEP_SIZE,
     )
     data, X_train, y_train, _, _ = rb.prepare_data(spec)
     mmm = rb.build_mmm(data, spec.model, spec.mixture_priors)
@@ -111,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{diverging.sum(axis=1).tolist()}; mean step size per chain "
         f"{np.round(step, 5).tolist()}"
     )
+    if "adapted_step_size" in stats:
+        adapted = np.asarray(stats["adapted_step_size"])[:, 0]
+        print(f"adapted step size per chain {np.round(adapted, 5).tolist()}")
     if mixture:
         from pmm_mixture.diagnostics import label_invariant_diagnostics
 
