@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target_accept=args.target_accept,
         mixture_priors=rb.parse_mixture_priors(args.mixture_prior) if mixture else (),
         mass_matrix=args.mixture_mass_matrix if mixture else "diag",
-        step_size=args.mixture_step_size if mixture else rb.MIXTURE_STEP_SIZE,
+        step_size=args.mixture_step_size if mixture else "per_chain",
     )
     data, X_train, y_train, _, _ = rb.prepare_data(spec)
     mmm = rb.build_mmm(data, spec.model, spec.mixture_priors)

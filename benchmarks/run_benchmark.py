@@ -74,7 +74,7 @@ MIXTURE_MASS_MATRIX = "diag"
 MASS_MATRICES = ("diag", "dense")
 #: "per_chain": NumPyro's own adaptation; "min"/"median": one step size for all
 #: chains after warmup (pmm_mixture.sampling.common_step_size)
-MIXTURE_STEP_SIZE = "per_chain"
+MIXTURE_STEP_SIZE = "min"
 STEP_SIZES = ("per_chain", "min", "median")
 N_CHANNELS = 3
 N_WEEKS = 156
