@@ -7,6 +7,7 @@ from pmm_mixture.priors import (
     PooledSlope,
     StickBreakingWeights,
 )
+from pmm_mixture.sampling import common_step_size
 from pmm_mixture.saturation import MixtureHillSaturation
 
 _install_lift_test()
@@ -17,5 +18,6 @@ __all__ = [
     "OrderedKappa",
     "PooledSlope",
     "StickBreakingWeights",
+    "common_step_size",
 ]
 __version__ = "0.1.0"

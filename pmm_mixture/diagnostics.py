@@ -248,9 +248,10 @@ def check_convergence(
         messages.append(
             f"{divergences} divergent transitions (allowed {max_divergences}): the "
             "sampler met curvature it could not follow, so the posterior may be "
-            "biased. Try target_accept=0.999 (the benchmark's setting), a narrower "
-            "OrderedKappa log_gap or PooledSlope log_sigma prior, or fewer "
-            "components."
+            "biased. Fit inside pmm_mixture.common_step_size() with "
+            "target_accept=0.999 (the benchmark's settings: every chain samples "
+            "with the smallest adapted step size), or try a narrower OrderedKappa "
+            "log_gap or PooledSlope log_sigma prior, or fewer components."
         )
     bad_r_hat = table.index[table["r_hat_max"] > max_r_hat].tolist()
     if bad_r_hat:
