@@ -12,6 +12,7 @@ steps.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -127,7 +128,9 @@ def common_step_size(statistic: Literal["min", "median"] = "min") -> Iterator[No
         If ``statistic`` is not one of :data:`STEP_SIZE_STATISTICS`.
     RuntimeError
         If the installed PyMC does not sample NumPyro through
-        ``pymc.sampling.jax._sample_numpyro_nuts`` (the hook this relies on).
+        ``pymc.sampling.jax._sample_numpyro_nuts`` with the arguments this
+        replacement takes (the hook this relies on), before anything is
+        replaced.
 
     Examples
     --------
@@ -163,7 +166,15 @@ def common_step_size(statistic: Literal["min", "median"] = "min") -> Iterator[No
             f"PyMC {pymc.__version__} does not have; pin the PyMC version in "
             "pyproject.toml."
         )
-    pymc_jax._sample_numpyro_nuts = _numpyro_nuts_common_step_size(statistic)
+    replacement = _numpyro_nuts_common_step_size(statistic)
+    expected = list(inspect.signature(replacement).parameters)
+    if list(inspect.signature(original).parameters) != expected:
+        raise RuntimeError(
+            "common_step_size expects pymc.sampling.jax._sample_numpyro_nuts"
+            f"({', '.join(expected)}), which PyMC {pymc.__version__} has changed; "
+            "pin the PyMC version in pyproject.toml."
+        )
+    pymc_jax._sample_numpyro_nuts = replacement
     try:
         yield
     finally:

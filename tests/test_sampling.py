@@ -71,6 +71,17 @@ def test_rejects_unknown_statistic_before_patching():
     assert pymc_jax._sample_numpyro_nuts is original
 
 
+def test_refuses_a_pymc_whose_hook_has_other_arguments(monkeypatch):
+    def changed(model, draws, tune):  # a hypothetical future signature
+        raise AssertionError("must not be called")
+
+    monkeypatch.setattr(pymc_jax, "_sample_numpyro_nuts", changed)
+    with pytest.raises(RuntimeError, match="has changed"):
+        with common_step_size():
+            pass
+    assert pymc_jax._sample_numpyro_nuts is changed
+
+
 def test_mmm_fit_samples_with_one_step_size():
     sim = make_mixture_mmm_data((2, 1), n_weeks=60, seed=5, noise=0.05)
     mmm = MMM(
