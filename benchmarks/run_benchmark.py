@@ -292,6 +292,20 @@ class RunSpec:
             "versions": package_versions(),
         }
 
+    def reference(self) -> RunSpec:
+        """The Hill run on the same data, with the options Hill is fitted with.
+
+        The mixture-only options (priors, mass matrix, step size) are reset,
+        as :func:`build_specs` does for the reference model.
+        """
+        return replace(
+            self,
+            model=REFERENCE_MODEL,
+            mixture_priors=(),
+            mass_matrix="diag",
+            step_size="per_chain",
+        )
+
     def settings_hash(self) -> str:
         """Short hash of :meth:`settings`."""
         text = json.dumps(self.settings(), sort_keys=True)
@@ -1033,7 +1047,7 @@ def add_pairwise(
     for i, spec in enumerate(specs):
         if runs.loc[i, "status"] == "missing":
             continue
-        reference = replace(spec, model=REFERENCE_MODEL, mixture_priors=())
+        reference = spec.reference()
         ref_path = reference.result_path(cache_dir)
         if not ref_path.exists():
             continue
