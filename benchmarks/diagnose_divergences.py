@@ -9,7 +9,8 @@ This is a program, not a test; ``docs/benchmarks.md`` quotes its output.
 Example::
 
     .venv/bin/python benchmarks/diagnose_divergences.py --mode aggregate \\
-        --k-true 2 --seed 2 --model mixture_k3 --target-accept 0.9995
+        --k-true 2 --seed 2 --model mixture_k3 --target-accept 0.9995 \\
+        --mixture-step-size per_chain
 """
 
 from __future__ import annotations
@@ -85,22 +86,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Refit, then print per-chain divergences and the divergent draws."""
     args = parse_args(argv)
     warnings.filterwarnings("ignore")
-    tier = rb.TIERS[args.tier]
-    mixture = rb.is_mixture_model(args.model)
-    spec = rb.RunSpec(
-        tier=args.tier,
-        mode=args.mode,
-        k_true=args.k_true,
-        seed=args.seed,
-        model=args.model,
-        chains=tier.chains,
-        tune=tier.tune,
-        draws=tier.draws,
-        target_accept=args.target_accept,
-        mixture_priors=rb.parse_mixture_priors(args.mixture_prior) if mixture else (),
-        mass_matrix=args.mixture_mass_matrix if mixture else "diag",
-        step_size=args.mixture_step_size if mixture else "per_chain",
+    # the one spec of this cell, built as the benchmark builds it (the
+    # mixture-only options are dropped for Hill and Logistic there)
+    cell = rb.replace(
+        rb.TIERS[args.tier],
+        modes=(args.mode,),
+        k_true=(args.k_true,),
+        seeds=(args.seed,),
     )
+    (spec,) = rb.build_specs(
+        args.tier,
+        cell,
+        [args.model],
+        rb.parse_mixture_priors(args.mixture_prior),
+        args.target_accept,
+        args.mixture_mass_matrix,
+        args.mixture_step_size,
+    )
+    mixture = rb.is_mixture_model(args.model)
     data, X_train, y_train, _, _ = rb.prepare_data(spec)
     mmm = rb.build_mmm(data, spec.model, spec.mixture_priors)
     start = time.perf_counter()
