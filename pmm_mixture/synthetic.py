@@ -57,6 +57,7 @@ __all__ = [
     "geometric_adstock_numpy",
     "hill",
     "make_mixture_mmm_data",
+    "make_two_segment_data",
     "min_segment_share",
 ]
 
@@ -1210,4 +1211,112 @@ def example_two_segment_data(seed: int = 0) -> SyntheticMMMData:
         # Weaker cross-channel correlation than the default (0.45-0.7), so the
         # example's short single fit tells the channels apart.
         spend_options={"loading_range": (0.25, 0.45)},
+    )
+
+
+def make_two_segment_data(
+    kappa_ratio: float | None,
+    *,
+    share: float = 0.5,
+    slope: float = 3.0,
+    noise: float = 0.02,
+    n_weeks: int = 156,
+    kappa_center: float = 0.25,
+    channel_share: float = 0.25,
+    seed: int = 0,
+) -> SyntheticMMMData:
+    """One channel whose audience is one segment or two, in a controlled way.
+
+    The data of the resolvability study (``benchmarks/resolvability.py``):
+    the same spend, adstock, baseline and noise as
+    :func:`make_mixture_mmm_data` for one channel, with the segment structure
+    set by the arguments instead of drawn.
+
+    Parameters
+    ----------
+    kappa_ratio : float or None
+        Ratio of the two half-saturation points (``> 1``); they lie
+        symmetrically on the log scale around ``kappa_center``. ``None``
+        gives one segment at ``kappa_center`` (the study's null data).
+    share : float, default 0.5
+        Weight of the second (higher-kappa) segment, in ``(0, 1)``; ignored
+        with one segment.
+    slope : float, default 3.0
+        Hill slope of every segment.
+    noise : float, default 0.02
+        Noise standard deviation as a fraction of mean sales.
+    n_weeks : int, default 156
+    kappa_center : float, default 0.25
+        Geometric mean of the half-saturation points, as a fraction of the
+        channel's largest adstocked spend.
+    channel_share : float, default 0.25
+        The channel's largest weekly contribution as a fraction of mean sales.
+    seed : int, default 0
+        Seed of spend, baseline and noise.
+
+    Returns
+    -------
+    SyntheticMMMData
+        One channel named ``"x1"``, aggregate mode, ``l_max=6``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from pmm_mixture.synthetic import make_two_segment_data
+    >>> sim = make_two_segment_data(4.0, share=0.5, slope=3.0, seed=1)
+    >>> truth = sim.channels["x1"]
+    >>> round(float(truth.kappa[1] / truth.kappa[0]), 6)
+    4.0
+    >>> truth.weights.tolist()
+    [0.5, 0.5]
+    >>> make_two_segment_data(None).channels["x1"].n_segments
+    1
+
+    """
+    checks = {
+        "share": (share, 0.0, 1.0),
+        "kappa_center": (kappa_center, 0.0, 1.0),
+        "channel_share": (channel_share, 0.0, 1.0),
+    }
+    for name, (value, low, high) in checks.items():
+        if not low < float(value) < high:
+            raise ValueError(f"{name} must lie in ({low}, {high}), got {value!r}.")
+    if not float(slope) > 0:
+        raise ValueError(f"slope must be positive, got {slope!r}.")
+    if kappa_ratio is None:
+        weights, kappa_frac, slopes = [1.0], [kappa_center], [slope]
+    else:
+        if not float(kappa_ratio) > 1:
+            raise ValueError(f"kappa_ratio must be > 1 or None, got {kappa_ratio!r}.")
+        half = 0.5 * np.log(float(kappa_ratio))
+        kappa_frac = np.exp(np.log(kappa_center) + np.array([-half, half])).tolist()
+        weights, slopes = [1.0 - share, share], [slope, slope]
+    overrides = {
+        0: {
+            "max_spend": 10_000.0,
+            "alpha": 0.4,
+            "share": channel_share,
+            "weights": weights,
+            "kappa_frac": kappa_frac,
+            "slope": slopes,
+        }
+    }
+    n_weeks = _check_positive_int(n_weeks, "n_weeks")
+    if n_weeks < 20:
+        raise ValueError(f"n_weeks must be >= 20, got {n_weeks}.")
+    if not 0 <= float(noise) < 1:
+        raise ValueError(f"noise must lie in [0, 1), got {noise!r}.")
+    return _generate(
+        [len(weights)],
+        n_weeks=n_weeks,
+        mode="aggregate",
+        l_max=6,
+        noise=float(noise),
+        seed=seed,
+        names=["x1"],
+        overrides=overrides,
     )
