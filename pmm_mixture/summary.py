@@ -4,15 +4,34 @@ How many audience segments does each channel have, how big is each, and at
 what spend does it saturate? :func:`component_table` answers per component,
 :func:`effective_components` per channel.
 
+Every table gives posterior medians as point estimates, with HDIs, so that
+the same quantity reads the same in each (``component_table`` lists the
+posterior mean beside the median as ``*_mean``).
+
 Examples
 --------
+On a fitted MMM with ``saturation=MixtureHillSaturation(...)``:
+
 .. code-block:: python
 
-    from pmm_mixture.summary import component_table, effective_components
-
-    # mmm: a fitted MMM with saturation=MixtureHillSaturation(...)
     print(component_table(mmm))
     print(effective_components(mmm))
+    print(segment_report(mmm))
+
+The functions also take an ``idata``; here a hand-made posterior of one
+channel whose second component is pruned:
+
+>>> import numpy as np, xarray as xr
+>>> from pmm_mixture.summary import effective_components
+>>> weights = np.array([[0.9, 0.1], [0.96, 0.04], [0.98, 0.02], [0.99, 0.01]])
+>>> dims = ("chain", "draw", "channel", "component")
+>>> posterior = xr.Dataset(
+...     {"saturation_weights": (dims, weights[None, :, None, :])},
+...     coords={"channel": ["tv"], "component": [0, 1]},
+... )
+>>> table = effective_components(xr.DataTree.from_dict({"/posterior": posterior}))
+>>> int(table.loc["tv", "n_active"]), float(table.loc["tv", "n_active_mean"])
+(1, 1.25)
 """
 
 from __future__ import annotations
@@ -66,9 +85,9 @@ def _channel_scale(model: Any) -> xr.DataArray | None:
 
 
 def _point_and_hdi(
-    name: str, draws: xr.DataArray, hdi_prob: float, point: str = "mean"
+    name: str, draws: xr.DataArray, hdi_prob: float, point: str = "median"
 ) -> dict[str, xr.DataArray]:
-    """Columns ``name`` (posterior mean or median), ``name_hdi_low``/``_high``."""
+    """Columns ``name`` (posterior median or mean), ``name_hdi_low``/``_high``."""
     hdi = az.hdi(draws, prob=hdi_prob, dim=list(SAMPLE_DIMS))
     return {
         name: getattr(draws, point)(SAMPLE_DIMS),
@@ -143,7 +162,8 @@ def effective_components(
       ``n_active_mean``: the posterior mean of the per-draw count of weights
       above it;
     - ``n_entropy``: exp of the entropy of the weights (perplexity), with its
-      posterior mean and HDI.
+      posterior median (the point estimate, as in every table here), HDI and
+      mean.
 
     Parameters
     ----------
@@ -158,8 +178,8 @@ def effective_components(
     -------
     pd.DataFrame
         One row per channel (and extra dim), columns ``n_active``,
-        ``n_active_mean``, ``n_entropy_mean``, ``n_entropy_hdi_low``,
-        ``n_entropy_hdi_high``.
+        ``n_active_mean``, ``n_entropy_median``, ``n_entropy_hdi_low``,
+        ``n_entropy_hdi_high``, ``n_entropy_mean``.
     """
     weights = _mixture_variable(_posterior(model), prefix, "weights")
     active = active_components(weights, threshold)
@@ -169,8 +189,9 @@ def effective_components(
         {
             "n_active": active.sum(COMPONENT_DIM),
             "n_active_mean": (weights > threshold).sum(COMPONENT_DIM).mean(SAMPLE_DIMS),
-            "n_entropy_mean": n_entropy.pop("n_entropy"),
+            "n_entropy_median": n_entropy.pop("n_entropy"),
             **n_entropy,
+            "n_entropy_mean": entropy.mean(SAMPLE_DIMS),
         }
     )
     return table.to_dataframe()
@@ -183,8 +204,14 @@ def component_table(
     hdi_prob: float = 0.94,
     prefix: str = "saturation",
 ) -> pd.DataFrame:
-    """Posterior mean and HDI of each component's weight, kappa and slope.
+    """Posterior median, HDI and mean of each component's weight, kappa and slope.
 
+    The median is the point estimate here as in :func:`segment_report`, whose
+    ``share``, ``half_saturation_spend`` and ``slope`` of an active segment are
+    this table's ``weight_median``, ``kappa_spend_median`` and
+    ``slope_median``. The posterior mean is listed beside it (``*_mean``): a
+    weight's posterior is skewed (toward 0 for a pruned component, away from
+    it for its neighbours), so the two can differ by several points.
     Components appear in order of increasing ``kappa``. ``kappa_spend`` is the
     half-saturation point in the channel's original spend units (kappa times
     the MMM's channel scale; per period of adstocked spend when adstock comes
@@ -203,9 +230,34 @@ def component_table(
     -------
     pd.DataFrame
         One row per (channel, [extra dims], component) with columns
-        ``<param>_mean``, ``<param>_hdi_low``, ``<param>_hdi_high`` for
-        ``weight``, ``kappa``, ``kappa_spend`` (if the channel scale is known)
-        and ``slope``, plus ``active``.
+        ``<param>_median``, ``<param>_hdi_low``, ``<param>_hdi_high`` and
+        ``<param>_mean`` for ``weight``, ``kappa``, ``kappa_spend`` (if the
+        channel scale is known) and ``slope``, plus ``active``.
+
+    Examples
+    --------
+    A hand-made posterior: one channel, two components, four draws.
+
+    >>> import numpy as np, xarray as xr
+    >>> from pmm_mixture.summary import component_table
+    >>> w0 = np.array([0.53, 0.53, 0.53, 0.30])  # median 0.53, mean 0.4725
+    >>> weights = np.stack([w0, 1 - w0], axis=-1)[None, :, None, :]
+    >>> dims = ("chain", "draw", "channel", "component")
+    >>> posterior = xr.Dataset(
+    ...     {
+    ...         "saturation_weights": (dims, weights),
+    ...         "saturation_kappa": (dims, np.full(weights.shape, [0.2, 0.8])),
+    ...         "saturation_slope": (dims, np.full(weights.shape, 2.0)),
+    ...     },
+    ...     coords={"channel": ["search"], "component": [0, 1]},
+    ... )
+    >>> idata = xr.DataTree.from_dict({"/posterior": posterior})
+    >>> table = component_table(idata)
+    >>> search = table.loc["search"].round(4)
+    >>> search["weight_median"].tolist(), search["weight_mean"].tolist()
+    ([0.53, 0.47], [0.4725, 0.5275])
+    >>> search["kappa_median"].tolist(), search["active"].tolist()
+    ([0.2, 0.8], [True, True])
     """
     posterior = _posterior(model)
     parameters = {
@@ -220,10 +272,10 @@ def component_table(
     columns = {}
     for name, samples in parameters.items():
         point = _point_and_hdi(name, samples, hdi_prob)
-        columns[f"{name}_mean"] = point.pop(name)
+        columns[f"{name}_median"] = point.pop(name)
         columns |= point
+        columns[f"{name}_mean"] = samples.mean(SAMPLE_DIMS)
     table = xr.Dataset(columns)
-    table["weight_median"] = parameters["weight"].median(SAMPLE_DIMS)
     table["active"] = active_components(parameters["weight"], threshold)
     order = [d for d in ("channel",) if d in table.dims]
     order += [d for d in table.dims if d not in ("channel", COMPONENT_DIM)]
@@ -238,17 +290,22 @@ class SegmentReport:
     Attributes
     ----------
     segments : pd.DataFrame
-        One row per active segment, posterior medians with HDIs: ``share`` of
-        the channel's maximum effect, ``half_saturation_spend`` and
+        One row per active segment, posterior medians with HDIs (the
+        ``*_median`` columns of :func:`component_table`): ``share`` of the
+        channel's maximum effect, ``half_saturation_spend`` and
         ``saturation_90_spend`` (spend per period at which the segment reaches
         50 % and 90 % of its own maximum), and ``slope``.
     channels : pd.DataFrame
         One row per channel: ``n_segments`` (active), effective number of
-        components (exp-entropy mean and HDI) and the ``pruned`` components.
+        components (exp-entropy median, HDI and mean) and the ``pruned``
+        components.
+    hdi_prob : float
+        Probability mass of the HDIs.
     """
 
     segments: pd.DataFrame
     channels: pd.DataFrame
+    hdi_prob: float = 0.94
 
     def __str__(self) -> str:
         """Plain-words report, one paragraph per channel."""
@@ -257,7 +314,8 @@ class SegmentReport:
             name = key if isinstance(key, str) else ", ".join(map(str, key))
             lines = [
                 f"{name}: {row['n_segments']} segment(s) "
-                f"(effective number {row['n_entropy_mean']:.2f}, 94% HDI "
+                f"(effective number {row['n_entropy_median']:.2f}, "
+                f"{self.hdi_prob:.0%} HDI "
                 f"{row['n_entropy_hdi_low']:.2f}-{row['n_entropy_hdi_high']:.2f})"
             ]
             levels = list(self.channels.index.names)
@@ -313,11 +371,33 @@ def segment_report(
 
     Examples
     --------
-    .. code-block:: python
+    A hand-made posterior: one channel with channel scale 1000, two
+    components, four draws.
 
-        report = segment_report(mmm)
-        print(report)
-        report.segments.loc["search"]
+    >>> import numpy as np, xarray as xr
+    >>> from pmm_mixture.summary import segment_report
+    >>> w0 = np.array([0.53, 0.53, 0.53, 0.30])
+    >>> weights = np.stack([w0, 1 - w0], axis=-1)[None, :, None, :]
+    >>> dims = ("chain", "draw", "channel", "component")
+    >>> posterior = xr.Dataset(
+    ...     {
+    ...         "saturation_weights": (dims, weights),
+    ...         "saturation_kappa": (dims, np.full(weights.shape, [0.2, 0.8])),
+    ...         "saturation_slope": (dims, np.full(weights.shape, 2.0)),
+    ...     },
+    ...     coords={"channel": ["search"], "component": [0, 1]},
+    ... )
+    >>> scale = xr.Dataset({"channel_scale": ("channel", [1000.0])},
+    ...                    coords={"channel": ["search"]})
+    >>> idata = xr.DataTree.from_dict(
+    ...     {"/posterior": posterior, "/constant_data": scale}
+    ... )
+    >>> print(segment_report(idata, hdi_prob=0.5))  # doctest: +NORMALIZE_WHITESPACE
+    search: 2 segment(s) (effective number 2.00, 50% HDI 2.00-2.00)
+      segment 0: 53% of the channel's maximum effect (53%-53%); half-saturates at
+      200 per period (200-200), 90% saturated at 600
+      segment 1: 47% of the channel's maximum effect (47%-47%); half-saturates at
+      800 per period (800-800), 90% saturated at 2,400
     """
     posterior = _posterior(model)
     weights = _mixture_variable(posterior, prefix, "weights")
@@ -333,10 +413,11 @@ def segment_report(
         "saturation_90_spend": kappa * scale * 9.0 ** (1.0 / slope),
         "slope": slope,
     }
-    # medians: spend points of weak segments are heavy-tailed
+    # medians, as in component_table: spend points of weak segments are
+    # heavy-tailed and weights skewed
     columns = {}
     for name, values in draws.items():
-        columns |= _point_and_hdi(name, values, hdi_prob, point="median")
+        columns |= _point_and_hdi(name, values, hdi_prob)
     table = xr.Dataset(columns)
     table["active"] = is_active
     order = ["channel", *[d for d in table.dims if d not in ("channel", COMPONENT_DIM)]]
@@ -359,4 +440,6 @@ def segment_report(
         .agg(lambda values: sorted({v for v in values if v is not None}))
     )
     channels["pruned"] = pruned.reindex(channels.index)
-    return SegmentReport(segments=segments[active.to_numpy()], channels=channels)
+    return SegmentReport(
+        segments=segments[active.to_numpy()], channels=channels, hdi_prob=hdi_prob
+    )

@@ -104,10 +104,14 @@ def test_effective_components_recovers_segments():
     table = effective_components(make_idata(), threshold=0.05)
     assert table.loc["tv", "n_active"] == 1
     assert table.loc["search", "n_active"] == 2
-    assert table.loc["tv", "n_entropy_mean"] == pytest.approx(1.16, abs=0.05)
-    assert table.loc["search", "n_entropy_mean"] == pytest.approx(2.1, abs=0.1)
-    assert (table["n_entropy_hdi_low"] <= table["n_entropy_mean"]).all()
-    assert (table["n_entropy_mean"] <= table["n_entropy_hdi_high"]).all()
+    assert table.loc["tv", "n_entropy_median"] == pytest.approx(1.16, abs=0.05)
+    assert table.loc["search", "n_entropy_median"] == pytest.approx(2.1, abs=0.1)
+    assert (table["n_entropy_hdi_low"] <= table["n_entropy_median"]).all()
+    assert (table["n_entropy_median"] <= table["n_entropy_hdi_high"]).all()
+    # symmetric noise: the mean, listed beside, is close to the median
+    np.testing.assert_allclose(
+        table["n_entropy_mean"], table["n_entropy_median"], atol=0.02
+    )
 
 
 def test_component_table_values_and_spend_units():
@@ -116,17 +120,74 @@ def test_component_table_values_and_spend_units():
     assert list(table.index.names) == ["channel", "component"]
     assert table.shape[0] == 6
     search = table.loc["search"]
-    assert search.loc[0, "weight_mean"] == pytest.approx(0.5, abs=0.01)
-    assert search.loc[1, "kappa_mean"] == pytest.approx(0.5, rel=0.01)
+    assert search.loc[0, "weight_median"] == pytest.approx(0.5, abs=0.01)
+    assert search.loc[1, "kappa_median"] == pytest.approx(0.5, rel=0.01)
     # kappa in spend units is kappa times the channel scale (200 for search)
-    assert search.loc[1, "kappa_spend_mean"] == pytest.approx(
-        200 * search.loc[1, "kappa_mean"], rel=1e-12
+    assert search.loc[1, "kappa_spend_median"] == pytest.approx(
+        200 * search.loc[1, "kappa_median"], rel=1e-12
     )
     assert search["active"].tolist() == [True, True, False]
     assert table.loc["tv"]["active"].tolist() == [True, False, False]
     for name in ("weight", "kappa", "slope", "kappa_spend"):
-        assert (table[f"{name}_hdi_low"] <= table[f"{name}_mean"]).all()
-        assert (table[f"{name}_mean"] <= table[f"{name}_hdi_high"]).all()
+        assert (table[f"{name}_hdi_low"] <= table[f"{name}_median"]).all()
+        assert (table[f"{name}_median"] <= table[f"{name}_hdi_high"]).all()
+        assert f"{name}_mean" in table.columns
+
+
+def skewed_idata():
+    """One channel, three components; weights with a known median and mean.
+
+    Of 10 draws, 6 have weights (0.53, 0.41, 0.06) and 4 have (0.40, 0.30,
+    0.30): medians 0.53, 0.41, 0.06 (the 5th and 6th sorted draws agree),
+    means 0.478, 0.366, 0.156. kappa and slope are the same in every draw.
+    """
+    rows = np.array([[0.53, 0.41, 0.06]] * 6 + [[0.40, 0.30, 0.30]] * 4)
+    weights = rows[None, :, None, :]  # chain, draw, channel, component
+    dims = ("chain", "draw", "channel", "component")
+    coords = {"channel": ["search"], "component": [0, 1, 2]}
+    posterior = xr.Dataset(
+        {
+            "saturation_weights": (dims, weights),
+            "saturation_kappa": (dims, np.full(weights.shape, [0.1, 0.4, 0.9])),
+            "saturation_slope": (dims, np.full(weights.shape, 2.0)),
+        },
+        coords=coords,
+    )
+    scale = xr.Dataset(
+        {"channel_scale": ("channel", [1000.0])}, coords={"channel": ["search"]}
+    )
+    return xr.DataTree.from_dict({"/posterior": posterior, "/constant_data": scale})
+
+
+def test_tables_agree_on_medians_and_show_means_beside():
+    idata = skewed_idata()
+    table = component_table(idata).loc["search"]
+    np.testing.assert_allclose(table["weight_median"], [0.53, 0.41, 0.06])
+    np.testing.assert_allclose(table["weight_mean"], [0.478, 0.366, 0.156])
+    assert table["active"].tolist() == [True, True, True]
+    report = segment_report(idata)
+    segments = report.segments.loc["search"]
+    # the same numbers for the same quantity in both tables
+    np.testing.assert_array_equal(segments["share"], table["weight_median"])
+    np.testing.assert_array_equal(
+        segments["half_saturation_spend"], table["kappa_spend_median"]
+    )
+    np.testing.assert_allclose(segments["half_saturation_spend"], [100, 400, 900])
+    np.testing.assert_array_equal(segments["slope"], table["slope_median"])
+    text = str(report)
+    assert "segment 0: 53% of the channel's maximum effect" in text
+    assert "segment 1: 41% of the channel's maximum effect" in text
+    # the effective number in the text is the median, as in the table
+    channels = effective_components(idata)
+    assert f"effective number {channels.loc['search', 'n_entropy_median']:.2f}" in text
+    assert channels.loc["search", "n_entropy_median"] != pytest.approx(
+        channels.loc["search", "n_entropy_mean"], abs=0.005
+    )
+
+
+def test_segment_report_states_its_hdi_probability():
+    text = str(segment_report(make_idata(), hdi_prob=0.8))
+    assert "80% HDI" in text and "94% HDI" not in text
 
 
 def test_tables_reject_non_mixture_and_unfitted_models():
