@@ -1,9 +1,10 @@
 """Refit one benchmark fit and show where its divergent transitions are.
 
-Fits the same data, model, seed and draws as ``run_benchmark.py`` (through its
-``fit_spec``), then prints the divergences and mean step size of each chain,
-the label-invariant diagnostics, and, for each divergent draw, every scalar of
-the posterior that lies outside the 2nd-98th percentile of its own posterior.
+Fits the same data, model, seed, draws and sampler settings as
+``run_benchmark.py`` (through ``mmm_bench.worker.fit_spec``), then prints the
+divergences and mean step size of each chain, the label-invariant diagnostics,
+and, for each divergent draw, every scalar of the posterior that lies outside
+the 2nd-98th percentile of its own posterior.
 This is a program, not a test; ``docs/benchmarks.md`` quotes its output.
 
 Example::
@@ -20,13 +21,14 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run_benchmark as rb
+from mmm_bench import cli, specs, worker
 
 
 def extreme_values(
@@ -60,18 +62,24 @@ def extreme_values(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options: the fit to refit, as in ``run_benchmark.py``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=rb.MODES, required=True)
+    parser.add_argument("--mode", choices=specs.MODES, required=True)
     parser.add_argument("--k-true", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--model", choices=list(rb.MODELS), required=True)
-    parser.add_argument("--tier", choices=list(rb.TIERS), default="full")
-    parser.add_argument("--target-accept", type=float, default=rb.TARGET_ACCEPT)
-    parser.add_argument("--mixture-prior", nargs="+", default=[])
+    parser.add_argument("--model", choices=list(specs.MODELS), required=True)
+    parser.add_argument("--tier", choices=list(specs.TIERS), default="full")
+    # the sampler and prior options of run_benchmark.py, with its defaults
+    parser.add_argument("--target-accept", type=float, default=None)
+    parser.add_argument("--model-setting", action="append", default=[])
+    parser.add_argument("--mixture-priors", type=Path, default=None)
     parser.add_argument(
-        "--mixture-mass-matrix", choices=rb.MASS_MATRICES, default="diag"
+        "--mixture-mass-matrix",
+        choices=specs.MASS_MATRICES,
+        default=specs.MIXTURE_MASS_MATRIX,
     )
     parser.add_argument(
-        "--mixture-step-size", choices=rb.STEP_SIZES, default=rb.MIXTURE_STEP_SIZE
+        "--mixture-step-size",
+        choices=specs.STEP_SIZES,
+        default=specs.MIXTURE_STEP_SIZE,
     )
     parser.add_argument(
         "--max-vars",
@@ -87,27 +95,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore")
     # the one spec of this cell, built as the benchmark builds it (the
-    # mixture-only options are dropped for Hill and Logistic there)
-    cell = rb.replace(
-        rb.TIERS[args.tier],
+    # mixture-only options are dropped for the single-curve models there)
+    args.mixture_prior = None  # the retired option, which parse_priors checks
+    try:
+        model_settings = cli.parse_model_settings(args)
+        mixture_priors = cli.parse_priors(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    cell = replace(
+        specs.TIERS[args.tier],
         modes=(args.mode,),
         k_true=(args.k_true,),
         seeds=(args.seed,),
     )
-    (spec,) = rb.build_specs(
-        args.tier,
-        cell,
-        [args.model],
-        rb.parse_mixture_priors(args.mixture_prior),
-        args.target_accept,
-        args.mixture_mass_matrix,
-        args.mixture_step_size,
+    (spec,) = specs.build_specs(
+        args.tier, cell, [args.model], mixture_priors, model_settings
     )
-    mixture = rb.is_mixture_model(args.model)
-    data, X_train, y_train, _, _ = rb.prepare_data(spec)
-    mmm = rb.build_mmm(data, spec.model, spec.mixture_priors)
+    print(f"refitting {spec.key()} ({spec.sampler_settings()})")
+    mixture = specs.uses_mixture_saturation(args.model)
+    data, X_train, y_train, _, _ = worker.prepare_data(spec)
+    mmm = worker.build_mmm(data, spec.model, spec.priors_dict())
     start = time.perf_counter()
-    rb.fit_spec(mmm, spec, X_train, y_train)
+    worker.fit_spec(mmm, spec, X_train, y_train)
     seconds = time.perf_counter() - start
 
     stats = mmm.idata.sample_stats

@@ -8,7 +8,7 @@ import importlib
 import json
 import math
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import arviz as az
@@ -16,18 +16,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from pymc_extras.prior import Prior
 
+from pmm_mixture.priors import PooledSlope
 from pmm_mixture.synthetic import make_mixture_mmm_data
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
-bm = importlib.import_module("metrics")
-rb = importlib.import_module("run_benchmark")
+bm = importlib.import_module("mmm_bench.metrics")
+sp = importlib.import_module("mmm_bench.specs")
+wk = importlib.import_module("mmm_bench.worker")
+runner = importlib.import_module("mmm_bench.runner")
+rp = importlib.import_module("mmm_bench.report")
+cli = importlib.import_module("mmm_bench.cli")
 dd = importlib.import_module("diagnose_divergences")
+HN02 = Prior("HalfNormal", sigma=0.2)
 
 
 # ---------------------------------------------------------------------------
-# metrics.py
+# mmm_bench/metrics.py
 # ---------------------------------------------------------------------------
 @pytest.fixture
 def uniform_draws():
@@ -156,49 +163,18 @@ def test_draws_diagnostics_flags_disagreeing_chains():
 
 
 # ---------------------------------------------------------------------------
-# Prior alternatives of the mixture models (--mixture-prior)
+# Run specs and options (mmm_bench/specs.py, mmm_bench/cli.py)
 # ---------------------------------------------------------------------------
-def test_parse_mixture_priors_sorts_and_checks():
-    assert rb.parse_mixture_priors(["slope_log_sigma=0.2", "alpha=0.5"]) == (
-        ("alpha", 0.5),
-        ("slope_log_sigma", 0.2),
-    )
-    assert rb.parse_mixture_priors([]) == ()
-    with pytest.raises(ValueError, match="NAME one of"):
-        rb.parse_mixture_priors(["kappa=1"])
-    with pytest.raises(ValueError, match="NAME one of"):
-        rb.parse_mixture_priors(["alpha"])
-    for bad in ("alpha=-1", "alpha=0", "alpha=nan", "alpha=x"):
-        with pytest.raises(ValueError, match="positive number"):
-            rb.parse_mixture_priors([bad])
-
-
-def test_mixture_priors_change_only_the_mixture_runs():
-    tier = rb.TIERS["quick"]
-    priors = rb.parse_mixture_priors(["alpha=0.5"])
-    default = {s.model: s for s in rb.build_specs("quick", tier, list(rb.MODELS))}
-    variant = {
-        s.model: s for s in rb.build_specs("quick", tier, list(rb.MODELS), priors)
-    }
-    # Hill and Logistic keep their cache keys (their fits are reused), the
-    # mixtures get new ones; default keys carry no trace of the option
-    for model in ("hill", "logistic"):
-        assert variant[model].key() == default[model].key()
-    for model in ("mixture_k3", "mixture_k5"):
-        assert variant[model].key() != default[model].key()
-        assert "mixture_priors" not in default[model].settings()
-        assert variant[model].settings()["mixture_priors"] == {"alpha": 0.5}
-    # a spec read back from JSON (pairs as lists) is the same run
-    spec = variant["mixture_k5"]
-    again = rb.RunSpec(**json.loads(json.dumps(rb.asdict(spec))))
-    assert again == spec and again.key() == spec.key()
+def table(**options):
+    return sp.resolve_model_settings(**options)
 
 
 def test_target_accept_option_applies_to_every_model(tmp_path, capsys):
-    tier = rb.TIERS["quick"]
-    specs = rb.build_specs("quick", tier, list(rb.MODELS), target_accept=0.9)
+    tier = sp.TIERS["quick"]
+    models = list(sp.MODELS)
+    specs = sp.build_specs("quick", tier, models, (), table(target_accept=0.9))
     assert {s.target_accept for s in specs} == {0.9}
-    default = rb.build_specs("quick", tier, list(rb.MODELS))
+    default = sp.build_specs("quick", tier, models)
     assert all(a.key() != b.key() for a, b in zip(specs, default, strict=True))
     argv = [
         "--target-accept",
@@ -208,22 +184,24 @@ def test_target_accept_option_applies_to_every_model(tmp_path, capsys):
         "--out",
         str(tmp_path),
     ]
-    assert rb.main(argv) == 2
+    assert cli.main(argv) == 2
     assert "--target-accept must lie in (0, 1)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing fitted or written
 
 
 def test_mass_matrix_option_applies_to_the_mixtures_only():
-    tier = rb.TIERS["quick"]
-    models = list(rb.MODELS)
-    diag = {s.model: s for s in rb.build_specs("quick", tier, models, (), 0.9, "diag")}
-    dense = {
-        s.model: s for s in rb.build_specs("quick", tier, models, (), 0.9, "dense")
-    }
-    for model in ("hill", "logistic"):
+    tier = sp.TIERS["quick"]
+    models = list(sp.MODELS)
+
+    def specs(mass_matrix):
+        settings = table(target_accept=0.9, mixture_mass_matrix=mass_matrix)
+        return {s.model: s for s in sp.build_specs("quick", tier, models, (), settings)}
+
+    diag, dense = specs("diag"), specs("dense")
+    for model in sp.SINGLE_CURVE_MODELS:
         assert dense[model].mass_matrix == "diag"
         assert dense[model].key() == diag[model].key()
-    for model in ("mixture_k3", "mixture_k5"):
+    for model in sp.MIXTURE_MODELS:
         assert dense[model].mass_matrix == "dense"
         assert dense[model].settings()["mass_matrix"] == "dense"
         assert dense[model].key() != diag[model].key()
@@ -231,62 +209,73 @@ def test_mass_matrix_option_applies_to_the_mixtures_only():
         # results cached before the option existed keep their keys
         assert "mass_matrix" not in diag[model].settings()
     spec = dense["mixture_k3"]
-    assert rb.RunSpec(**json.loads(json.dumps(rb.asdict(spec)))) == spec
+    assert sp.RunSpec(**json.loads(json.dumps(asdict(spec)))) == spec
     with pytest.raises(ValueError, match="mass_matrix must be one of"):
-        rb.replace(spec, mass_matrix="full")
+        replace(spec, mass_matrix="full")
 
 
 def test_step_size_option_applies_to_the_mixtures_only():
-    tier = rb.TIERS["quick"]
-    models = list(rb.MODELS)
+    tier = sp.TIERS["quick"]
+    models = list(sp.MODELS)
 
     def specs(step_size):
-        built = rb.build_specs("quick", tier, models, (), 0.9, "diag", step_size)
-        return {s.model: s for s in built}
+        settings = table(target_accept=0.9, mixture_step_size=step_size)
+        return {s.model: s for s in sp.build_specs("quick", tier, models, (), settings)}
 
     own, shared = specs("per_chain"), specs("min")
     for model in ("hill", "logistic"):
         assert shared[model].step_size == "per_chain"
         assert shared[model].key() == own[model].key()
-    for model in ("mixture_k3", "mixture_k5"):
+    # the K=1 mixture is a baseline: its step size is its own table entry
+    assert own["mixture_k1"].step_size == shared["mixture_k1"].step_size == "min"
+    for model in sp.MIXTURE_MODELS:
         assert shared[model].settings()["step_size"] == "min"
         assert shared[model].key() != own[model].key()
         # NumPyro's own step size leaves no trace in the settings, so the
         # results cached before the option existed keep their keys
         assert "step_size" not in own[model].settings()
         # the ELPD differences and cost ratios pair it with the Hill fit made
-        assert shared[model].reference() == shared["hill"]
+        assert shared[model].reference(table(target_accept=0.9)) == shared["hill"]
     dense = specs("min")["mixture_k5"]
-    dense = rb.replace(dense, mass_matrix="dense", mixture_priors=(("alpha", 0.5),))
-    assert dense.reference().key() == own["hill"].key()
+    dense = replace(dense, mass_matrix="dense", mixture_priors={"beta": {"dist": "X"}})
+    assert dense.reference(table(target_accept=0.9)).key() == own["hill"].key()
     spec = shared["mixture_k3"]
-    assert rb.RunSpec(**json.loads(json.dumps(rb.asdict(spec)))) == spec
+    assert sp.RunSpec(**json.loads(json.dumps(asdict(spec)))) == spec
     with pytest.raises(ValueError, match="step_size must be one of"):
-        rb.replace(spec, step_size="mean")
+        replace(spec, step_size="mean")
 
 
-def test_output_folder_names_every_departure_from_the_tier():
+def test_output_folder_names_every_departure_from_the_tier(tmp_path):
     def name(*argv: str) -> str:
-        args = rb.parse_args(["--tier", "full", *argv])
-        priors = rb.parse_mixture_priors(args.mixture_prior)
-        return rb.output_name(args, rb.resolve_tier(args), priors)
+        args = cli.parse_args(["--tier", "full", *argv])
+        priors = cli.parse_priors(args)
+        return cli.output_name(args, cli.resolve_tier(args), priors)
 
     assert name() == "full"
-    assert name("--only-model", *rb.MODELS) == "full"
+    assert name("--only-model", *sp.MODELS) == "full"
     assert name("--draws", "2000") == "full"  # the tier's own value
     assert name("--draws", "1000") == "full-draws1000"
     assert (
         name("--target-accept", "0.99", "--draws", "1000")
         == "full-target_accept0.99-draws1000"
     )
-    assert name("--mixture-prior", "alpha=0.5") == "full-alpha0.5"
-    other = next(m for m in rb.MASS_MATRICES if m != rb.MIXTURE_MASS_MATRIX)
+    assert name("--target-accept", str(sp.TARGET_ACCEPT)) == "full"
+    other = next(m for m in sp.MASS_MATRICES if m != sp.MIXTURE_MASS_MATRIX)
     assert name("--mixture-mass-matrix", other) == f"full-mass_matrix{other}"
-    assert name("--mixture-mass-matrix", rb.MIXTURE_MASS_MATRIX) == "full"
+    assert name("--mixture-mass-matrix", sp.MIXTURE_MASS_MATRIX) == "full"
     assert name("--mixture-step-size", "per_chain") == "full-step_sizeper_chain"
-    assert name("--mixture-step-size", rb.MIXTURE_STEP_SIZE) == "full"
+    assert name("--mixture-step-size", sp.MIXTURE_STEP_SIZE) == "full"
     assert name("--seeds", "0") == "full-subset"
     assert name("--only-model", "hill") == "full-subset"
+    assert (
+        name("--model-setting", "hill.max_tree_depth=12")
+        == "full-hill.max_tree_depth12"
+    )
+    assert name("--model-setting", "hill.max_tree_depth=10") == "full"
+    path = tmp_path / "slope.json"
+    path.write_text(json.dumps({"slope": PooledSlope(log_sigma=HN02).to_dict()}))
+    priors = name("--mixture-priors", str(path))
+    assert priors.startswith("full-priors_slope_") and len(priors) == 26
 
 
 def test_constraints_pin_the_versions_of_the_committed_full_run():
@@ -299,7 +288,7 @@ def test_constraints_pin_the_versions_of_the_committed_full_run():
             name, version = line.split("==")
             pins[name.strip()] = version.strip()
     meta = json.loads((BENCHMARKS / "results" / "full" / "meta.json").read_text())
-    keyed = set(rb.VERSION_PACKAGES) - {"pmm-mixture"}
+    keyed = set(sp.VERSION_PACKAGES) - {"pmm-mixture"}
     assert set(pins) == keyed
     assert pins == {name: meta["versions"][name] for name in keyed}
 
@@ -320,86 +309,29 @@ def test_latent_k_true_1_reuses_the_aggregate_fit(tmp_path, monkeypatch, capsys)
         launched.append((spec.mode, spec.k_true))
         path = spec.result_path(cache_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
-        metrics = dict.fromkeys(rb.METRIC_KEYS, 1.0)
+        metrics = dict.fromkeys(sp.METRIC_KEYS, 1.0)
         path.write_text(json.dumps({"metrics": metrics, "errors": {}}))
         return {"ok": True, "returncode": 0, "seconds": 0.0, "log": ""}
 
-    monkeypatch.setattr(rb, "launch", fake_launch)
-    tier = replace(rb.TIERS["full"], k_true=(1, 2), seeds=(0,))
-    specs = rb.build_specs("full", tier, ["hill"])
+    monkeypatch.setattr(runner, "launch", fake_launch)
+    tier = replace(sp.TIERS["full"], k_true=(1, 2), seeds=(0,))
+    specs = sp.build_specs("full", tier, ["hill"])
     assert len(specs) == 4
-    rb.run_all(specs, tmp_path)
+    runner.run_all(specs, tmp_path)
     assert sorted(launched) == [("aggregate", 1), ("aggregate", 2), ("latent", 2)]
     assert "4 in total (1 reuse the fit of the same data), 0 cached, 3 to fit" in (
         capsys.readouterr().out
     )
-    runs, _ = rb.load_results(specs, tmp_path)
+    runs, _ = rp.load_results(specs, tmp_path)
     assert list(runs["mode"]) == ["aggregate", "aggregate", "latent", "latent"]
     assert (runs["status"] == "ok").all()
-    rb.run_all(specs, tmp_path)
+    runner.run_all(specs, tmp_path)
     assert len(launched) == 3
     assert "3 cached, 0 to fit" in capsys.readouterr().out
 
 
-def test_mixture_prior_overrides_reach_the_saturation():
-    priors = rb.parse_mixture_priors(
-        ["alpha=0.5", "slope_log_sigma=0.2", "slope_median=2.5"]
-    )
-    saturation = rb.build_saturation("mixture_k3", priors)
-    assert saturation.n_components == 3
-    weights = saturation.function_priors["weights"]
-    assert weights.parameters["alpha"] == 0.5
-    slope = saturation.function_priors["slope"].parameters
-    assert slope["log_sigma"].parameters["sigma"] == 0.2
-    assert slope["log_mu"].parameters["mu"] == pytest.approx(np.log(2.5))
-    wider = rb.build_saturation(
-        "mixture_k5", rb.parse_mixture_priors(["slope_log_mu_sigma=0.5"])
-    )
-    log_mu = wider.function_priors["slope"].parameters["log_mu"].parameters
-    assert log_mu["sigma"] == 0.5
-    assert log_mu["mu"] == pytest.approx(np.log(1.5))
-    for model in ("mixture_k3", "mixture_k5"):
-        narrow = rb.build_saturation(
-            model, rb.parse_mixture_priors(["kappa_first_sigma=0.5"])
-        ).function_priors["kappa"]
-        # without kappa_first_floor the option gives a Normal with no floor
-        assert narrow.parameters["log_first"].distribution == "Normal"
-        log_first = narrow.parameters["log_first"].parameters
-        assert log_first["sigma"] == 0.5
-        assert log_first["mu"] == pytest.approx(np.log(0.2))
-        floored = rb.build_saturation(
-            model,
-            rb.parse_mixture_priors(
-                ["kappa_first_floor=0.02", "kappa_first_median=0.3"]
-            ),
-        ).function_priors["kappa"]
-        assert floored.parameters["log_first"].distribution == "TruncatedNormal"
-        assert floored.parameters["log_first"].parameters == pytest.approx(
-            {"mu": np.log(0.3), "sigma": 0.7, "lower": np.log(0.02)}
-        )
-        # the log-gap prior stays the K-dependent default
-        default = rb.build_saturation(model).function_priors["kappa"]
-        assert (
-            narrow.parameters["log_gap"].parameters
-            == default.parameters["log_gap"].parameters
-        )
-    capped = rb.build_saturation(
-        "mixture_k5", rb.parse_mixture_priors(["stick_min_remainder=1e-6"])
-    ).function_priors["weights"]
-    assert capped.parameters == {"alpha": 0.15, "min_remainder": 1e-6}
-    default = rb.build_saturation("mixture_k3")
-    assert default.function_priors["weights"].parameters["alpha"] == 0.15
-    default_log_mu = default.function_priors["slope"].parameters["log_mu"]
-    assert default_log_mu.parameters["sigma"] == 0.35
-    default_first = default.function_priors["kappa"].parameters["log_first"]
-    assert default_first.distribution == "TruncatedNormal"
-    assert default_first.parameters["sigma"] == 0.7
-    assert default_first.parameters["lower"] == pytest.approx(np.log(0.04))
-    assert rb.mixture_prior_overrides((), 3) is None
-
-
 # ---------------------------------------------------------------------------
-# Aggregation and targets (run_benchmark.py), on fabricated runs
+# Aggregation and targets (mmm_bench/report.py), on fabricated runs
 # ---------------------------------------------------------------------------
 def fabricated_runs():
     rows = []
@@ -440,7 +372,7 @@ def fabricated_runs():
 
 
 def test_summarize_mean_and_sd_over_seeds():
-    summary = rb.summarize(fabricated_runs())
+    summary = rp.summarize(fabricated_runs())
     hill = summary[(summary["model"] == "hill") & (summary["k_true"] == 2)].iloc[0]
     assert hill["n_seeds"] == 2
     assert hill["regret_pct_mean"] == pytest.approx(4.5)
@@ -449,7 +381,7 @@ def test_summarize_mean_and_sd_over_seeds():
 
 
 def test_targets_met_and_not_met():
-    targets = rb.evaluate_targets(fabricated_runs()).set_index(["k_true", "target"])
+    targets = rp.evaluate_targets(fabricated_runs()).set_index(["k_true", "target"])
     status = targets["status"]
     assert status[(2, "K5 ELPD > Hill + 2 SE (every seed)")] == "met"
     assert status[(2, "K5 budget regret < Hill's (mean over seeds)")] == "met"
@@ -462,11 +394,11 @@ def test_targets_met_and_not_met():
 
 
 def test_figures_are_written(tmp_path):
-    summary = rb.summarize(fabricated_runs())
-    paths = rb.make_figures(summary, tmp_path)
+    summary = rp.summarize(fabricated_runs())
+    paths = rp.make_figures(summary, tmp_path)
     assert {p.name for p in paths} >= {"elpd_diff.png", "regret.png"}
     assert all(p.stat().st_size > 1000 for p in paths)
-    assert [p.name for p in paths] == [spec.filename for spec in rb.FIGURES]
+    assert [p.name for p in paths] == [spec.filename for spec in rp.FIGURES]
 
 
 # ---------------------------------------------------------------------------
@@ -495,13 +427,13 @@ def test_one_cell_end_to_end(tmp_path, capsys):
         str(tmp_path / "out"),
         "--no-figures",
     ]
-    assert rb.main(argv) == 0
+    assert cli.main(argv) == 0
     files = list((tmp_path / "cache" / "quick").glob("aggregate-K1-seed0-hill-*.json"))
     assert len(files) == 1
     result = json.loads(files[0].read_text())
     assert result["status"] == "ok"
     assert result["errors"] == {}
-    assert set(result["metrics"]) == set(rb.METRIC_KEYS)
+    assert set(result["metrics"]) == set(sp.METRIC_KEYS)
     # R-hat needs two chains; every other metric of a Hill fit is defined.
     for key, value in result["metrics"].items():
         if key != "r_hat_max":
@@ -509,7 +441,7 @@ def test_one_cell_end_to_end(tmp_path, capsys):
     metrics = result["metrics"]
     assert 0.0 <= metrics["test_cov50"] <= metrics["test_cov90"] <= 1.0
     assert metrics["n_active_mean"] == 1.0
-    assert len(result["elpd_i"]) == rb.N_WEEKS - rb.N_TEST
+    assert len(result["elpd_i"]) == sp.N_WEEKS - sp.N_TEST
     assert sum(result["elpd_i"]) == pytest.approx(metrics["elpd_loo"])
     recommended = result["allocation"]["recommended"]
     assert sum(recommended.values()) == pytest.approx(metrics["budget_weekly"])
@@ -530,7 +462,7 @@ def test_one_cell_end_to_end(tmp_path, capsys):
 
     # A second run finds the cached result and fits nothing.
     capsys.readouterr()
-    assert rb.main(argv) == 0
+    assert cli.main(argv) == 0
     assert "1 cached, 0 to fit" in capsys.readouterr().out
 
 
