@@ -1,0 +1,248 @@
+"""Run specs of the benchmark: cache keys, models, per-model sampler settings.
+
+No MCMC: specs, keys, option parsing, and ``fit_spec`` against a stand-in MMM.
+"""
+
+import importlib
+import json
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+sp = importlib.import_module("mmm_bench.specs")
+wk = importlib.import_module("mmm_bench.worker")
+cli = importlib.import_module("mmm_bench.cli")
+
+CACHE = BENCHMARKS / "cache" / "full"
+OLD_MODELS = ("hill", "logistic", "mixture_k3", "mixture_k5")
+
+
+@pytest.fixture
+def committed_versions(monkeypatch):
+    """Key the specs with the package versions of the committed full run."""
+    meta = json.loads((BENCHMARKS / "results" / "full" / "meta.json").read_text())
+    versions = tuple((name, meta["versions"][name]) for name in sp.VERSION_PACKAGES)
+    monkeypatch.setattr(sp, "_package_versions", lambda: versions)
+
+
+def cli_specs(*argv):
+    args = cli.parse_args(list(argv))
+    table = cli.parse_model_settings(args)
+    models = args.only_model or list(sp.MODELS)
+    return sp.build_specs(
+        args.tier, cli.resolve_tier(args), models, cli.parse_priors(args), table
+    )
+
+
+# ---------------------------------------------------------------------------
+# Cache keys of the committed full run
+# ---------------------------------------------------------------------------
+# File stems in benchmarks/cache/full/ (the default run, and the run with
+# --mixture-step-size per_chain).
+KNOWN_DEFAULT_KEYS = (
+    "aggregate-K1-seed0-hill-b56a9e3767",
+    "aggregate-K1-seed0-logistic-b4cd151f18",
+    "aggregate-K1-seed0-mixture_k3-3b2ca01576",
+    "aggregate-K1-seed0-mixture_k5-18c291b6ac",
+    "latent-K3-seed4-mixture_k5-18c291b6ac",
+    "aggregate-K5-seed2-logistic-b4cd151f18",
+)
+KNOWN_PER_CHAIN_KEYS = (
+    "aggregate-K2-seed1-mixture_k3-3b79c0f700",
+    "latent-K5-seed0-mixture_k5-8f764a17d7",
+)
+
+
+def test_default_specs_keep_the_committed_cache_keys(committed_versions):
+    specs = cli_specs("--tier", "full")
+    keys = {s.key() for s in specs}
+    for key in KNOWN_DEFAULT_KEYS:
+        assert key in keys
+        assert (CACHE / f"{key}.json").exists()
+    # every fit of the four original models is in the committed cache
+    old = [s for s in specs if s.model in OLD_MODELS]
+    assert len(old) == 160
+    assert all(s.result_path(CACHE.parent).exists() for s in old)
+    # the new model joins every data set (8 cells x 5 seeds)
+    assert sum(s.model == "mixture_k1" for s in specs) == 40
+
+
+def test_per_chain_step_size_keeps_its_committed_cache_keys(committed_versions):
+    specs = cli_specs("--tier", "full", "--mixture-step-size", "per_chain")
+    keys = {s.key() for s in specs}
+    assert set(KNOWN_PER_CHAIN_KEYS) <= keys
+    assert "aggregate-K1-seed0-hill-b56a9e3767" in keys  # Hill unchanged
+    mixtures = [s for s in specs if s.model in sp.MIXTURE_MODELS]
+    assert all(s.result_path(CACHE.parent).exists() for s in mixtures)
+
+
+# ---------------------------------------------------------------------------
+# The K=1 mixture
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("tier", sorted(sp.TIERS))
+def test_mixture_k1_joins_every_data_set_of_every_tier(tier):
+    specs = cli_specs("--tier", tier)
+    data_sets = {s.data_set() for s in specs}
+    k1 = [s for s in specs if s.model == "mixture_k1"]
+    assert {s.data_set() for s in k1} == data_sets
+    spec = k1[0]
+    assert spec.settings()["model_spec"] == {
+        "label": "MixtureHill K=1",
+        "n_components": 1,
+    }
+    # the sampler settings of the mixtures, default priors
+    mixture = next(s for s in specs if s.model == "mixture_k5")
+    assert spec.sampler_settings() == mixture.sampler_settings()
+    assert spec.mixture_priors == ()
+    assert "mixture_k1" in sp.SINGLE_CURVE_MODELS
+    assert "mixture_k1" not in sp.MIXTURE_MODELS
+    assert sp.uses_mixture_saturation("mixture_k1")
+    saturation = wk.build_saturation("mixture_k1")
+    assert saturation.n_components == 1
+    default = wk.build_saturation("mixture_k3").function_priors
+    for name in ("beta", "slope", "weights"):
+        assert saturation.function_priors[name] == default[name]
+
+
+# ---------------------------------------------------------------------------
+# Per-model sampler settings
+# ---------------------------------------------------------------------------
+def test_default_table_is_todays_settings():
+    table = sp.MODEL_SAMPLER_SETTINGS
+    assert set(table) == set(sp.MODELS)
+    assert {s.target_accept for s in table.values()} == {0.999}
+    assert {s.max_tree_depth for s in table.values()} == {10}
+    assert {s.mass_matrix for s in table.values()} == {"diag"}
+    assert table["hill"].step_size == table["logistic"].step_size == "per_chain"
+    for model in ("mixture_k1", *sp.MIXTURE_MODELS):
+        assert table[model].step_size == "min"
+    assert sp.resolve_model_settings() == table
+
+
+def test_max_tree_depth_is_absent_from_the_settings_at_its_default():
+    (spec,) = cli_specs("--tier", "quick", "--only-model", "hill", "--k-true", "1")
+    assert "max_tree_depth" not in spec.settings()
+    deeper = replace(spec, max_tree_depth=12)
+    assert deeper.settings()["max_tree_depth"] == 12
+    assert deeper.key() != spec.key()
+    assert sp.RunSpec(**json.loads(json.dumps(asdict(deeper)))) == deeper
+
+
+def test_model_setting_changes_only_its_model():
+    default = {s.model: s for s in cli_specs("--tier", "quick", "--k-true", "1")}
+    changed = {
+        s.model: s
+        for s in cli_specs(
+            "--tier",
+            "quick",
+            "--k-true",
+            "1",
+            "--model-setting",
+            "hill.max_tree_depth=12",
+            "--model-setting",
+            "hill.target_accept=0.95",
+            "--model-setting",
+            "mixture_k1.step_size=per_chain",
+        )
+    }
+    assert changed["hill"].max_tree_depth == 12
+    assert changed["hill"].target_accept == 0.95
+    assert changed["mixture_k1"].step_size == "per_chain"
+    for model in ("logistic", *sp.MIXTURE_MODELS):
+        assert changed[model].key() == default[model].key()
+    for model in ("hill", "mixture_k1"):
+        assert changed[model].key() != default[model].key()
+
+
+def test_model_setting_after_the_global_options():
+    table = sp.resolve_model_settings(
+        target_accept=0.99,
+        mixture_step_size="per_chain",
+        overrides=[("mixture_k5", "target_accept", 0.9995)],
+    )
+    assert table["hill"].target_accept == 0.99
+    assert table["mixture_k5"].target_accept == 0.9995
+    assert table["mixture_k5"].step_size == "per_chain"
+    assert table["mixture_k1"].step_size == "min"  # a baseline, not a mixture
+
+
+def test_parse_model_setting_values_and_errors():
+    assert sp.parse_model_setting("hill.target_accept=0.95") == (
+        "hill",
+        "target_accept",
+        0.95,
+    )
+    assert sp.parse_model_setting("logistic.max_tree_depth=12") == (
+        "logistic",
+        "max_tree_depth",
+        12,
+    )
+    assert sp.parse_model_setting("mixture_k5.mass_matrix=dense")[2] == "dense"
+    assert sp.parse_model_setting("mixture_k1.step_size=median")[2] == "median"
+    for item, message in (
+        ("hill.target_accept", "MODEL.FIELD=VALUE"),
+        ("target_accept=0.9", "MODEL.FIELD=VALUE"),
+        ("hill.target_accept=", "MODEL.FIELD=VALUE"),
+        ("gompertz.target_accept=0.9", "unknown model 'gompertz'"),
+        ("hill.tree_depth=12", "unknown field 'tree_depth'"),
+        ("hill.target_accept=high", "target_accept needs a number"),
+        ("hill.target_accept=1.2", "target_accept must lie in"),
+        ("hill.max_tree_depth=12.5", "max_tree_depth needs an integer"),
+        ("hill.max_tree_depth=0", "max_tree_depth must be an integer"),
+        ("hill.step_size=mean", "step_size must be one of"),
+        ("hill.mass_matrix=full", "mass_matrix must be one of"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            sp.parse_model_setting(item)
+
+
+def test_bad_model_setting_stops_before_any_fit(tmp_path, capsys):
+    argv = ["--model-setting", "hill.max_tree_depth=deep"]
+    argv += ["--cache-dir", str(tmp_path), "--out", str(tmp_path)]
+    assert cli.main(argv) == 2
+    assert "max_tree_depth needs an integer" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+class _FakeMMM:
+    def __init__(self):
+        self.calls = []
+
+    def fit(self, X, y, **kwargs):
+        import pymc.sampling.jax as pymc_jax
+
+        self.calls.append((kwargs, pymc_jax._sample_numpyro_nuts.__name__))
+
+
+def test_fit_spec_passes_the_sampler_settings_to_numpyro():
+    (spec,) = cli_specs("--tier", "quick", "--only-model", "hill", "--k-true", "1")
+    mmm = _FakeMMM()
+    wk.fit_spec(mmm, replace(spec, max_tree_depth=12, target_accept=0.95), None, None)
+    kwargs, sampler = mmm.calls[0]
+    assert kwargs["nuts_sampler"] == "numpyro"
+    assert kwargs["target_accept"] == 0.95
+    assert kwargs["nuts_sampler_kwargs"] == {"dense_mass": False, "max_tree_depth": 12}
+    assert sampler == "_sample_numpyro_nuts"  # PyMC's own: per-chain step size
+    shared = replace(spec, model="mixture_k3", step_size="min", mass_matrix="dense")
+    wk.fit_spec(mmm, shared, None, None)
+    kwargs, sampler = mmm.calls[1]
+    assert kwargs["nuts_sampler_kwargs"] == {"dense_mass": True, "max_tree_depth": 10}
+    assert sampler == "sample"  # pmm_mixture.sampling.common_step_size's
+
+
+def test_pymc_passes_nuts_kwargs_to_numpyros_nuts():
+    # max_tree_depth reaches numpyro.infer.NUTS: PyMC hands nuts_sampler_kwargs
+    # to sample_jax_nuts as nuts_kwargs, which _sample_numpyro_nuts splats
+    # into NUTS(...)
+    import inspect
+
+    import pymc.sampling.jax as pymc_jax
+    from numpyro.infer import NUTS
+
+    assert "max_tree_depth" in inspect.signature(NUTS).parameters
+    source = inspect.getsource(pymc_jax._sample_numpyro_nuts)
+    assert "**nuts_kwargs" in source
