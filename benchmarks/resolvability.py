@@ -193,6 +193,8 @@ def fit_point(point: Point) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     posterior = mmm.idata.posterior
     weights = posterior["saturation_weights"].sel(channel="x1")
     sticks = posterior["saturation_weights_stick"].sel(channel="x1")
+    kappa = posterior["saturation_kappa"].sel(channel="x1")
+    slope = posterior["saturation_slope"].sel(channel="x1")
     diagnostics = label_invariant_diagnostics(mmm)
     depth = np.asarray(mmm.idata.sample_stats["tree_depth"])
     truth = data.channels["x1"]
@@ -216,6 +218,8 @@ def fit_point(point: Point) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     draws = {
         "weights": np.asarray(weights.transpose("chain", "draw", "component")),
         "sticks": np.asarray(sticks.transpose("chain", "draw", "component_step")),
+        "kappa": np.asarray(kappa.transpose("chain", "draw", "component")),
+        "slope": np.asarray(slope.transpose("chain", "draw", "component")),
     }
     return summary, {k: v.astype(np.float64) for k, v in draws.items()}
 
@@ -273,10 +277,13 @@ def log_importance_ratio(sticks: np.ndarray, alpha: float, fitted: float) -> np.
 
 def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Normalised PSIS weights of flattened draws, with khat and ESS."""
+    import arviz_stats  # noqa: F401  (registers the .azstats accessor)
     import xarray as xr
 
     flat = np.asarray(log_ratio, dtype=float).reshape(-1)
-    da = xr.DataArray(flat, dims=("sample",))
+    # arviz-stats' psislw takes what LOO passes it, the log-likelihood, and
+    # negates it: the log importance ratio goes in with its sign flipped.
+    da = xr.DataArray(-flat, dims=("sample",))
     smoothed, khat = da.azstats.psislw(dim="sample")
     log_w = np.asarray(smoothed, dtype=float)
     w = np.exp(log_w - log_w.max())
@@ -291,6 +298,14 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cdf, 0.5)])
 
 
+#: Counting rules: today's ``active_components`` (a component counts when
+#: its posterior median weight exceeds 0.05), and per-draw distinct segments
+#: (in each draw, components above 0.05 whose kappas are within a factor
+#: ``merge`` of the previous counted one are one segment; the count is the
+#: posterior median over draws).
+RULES = {"median_weight": None, "distinct_1.5x": 1.5, "distinct_2x": 2.0}
+
+
 def count_active(
     draws: dict[str, np.ndarray], weights: np.ndarray | None = None
 ) -> int:
@@ -303,23 +318,61 @@ def count_active(
     return int(np.sum(medians > ACTIVE_THRESHOLD))
 
 
+def distinct_segments_per_draw(
+    component_weights: np.ndarray, kappa: np.ndarray, merge: float
+) -> np.ndarray:
+    """Per draw: components above the threshold, merging near kappas.
+
+    Parameters
+    ----------
+    component_weights, kappa : np.ndarray
+        Shape ``(n_draws, K)``; kappa increasing along the last axis.
+    merge : float
+        Components whose kappa is less than ``merge`` times the kappa of the
+        last counted component join it.
+    """
+    counts = np.zeros(component_weights.shape[0], dtype=int)
+    last = np.full(component_weights.shape[0], np.nan)
+    for k in range(component_weights.shape[1]):
+        active = component_weights[:, k] > ACTIVE_THRESHOLD
+        new = active & ~(kappa[:, k] < merge * last)
+        counts += new
+        last = np.where(new, kappa[:, k], last)
+    return counts
+
+
+def count_segments(
+    draws: dict[str, np.ndarray], rule: str, weights: np.ndarray | None = None
+) -> int:
+    """Segments a fit counts under ``rule`` (see :data:`RULES`)."""
+    merge = RULES[rule]
+    if merge is None:
+        return count_active(draws, weights)
+    flat = {k: draws[k].reshape(-1, draws[k].shape[-1]) for k in ("weights", "kappa")}
+    counts = distinct_segments_per_draw(flat["weights"], flat["kappa"], merge)
+    if weights is None:
+        weights = np.full(len(counts), 1.0 / len(counts))
+    return round(weighted_median(counts.astype(float), weights))
+
+
 def reweighted_counts(
     draws: dict[str, np.ndarray], fitted: float, alphas: Sequence[float]
 ) -> list[dict[str, float]]:
-    """Active components under each ``alpha``, from a fit at ``fitted``.
+    """Segments counted under each ``alpha``, from a fit at ``fitted``.
 
-    One dict per alpha: ``n_active``, ``khat`` and ``is_ess`` (the PSIS
-    effective sample size); at ``alpha == fitted`` the fit itself (khat 0).
+    One dict per alpha: ``n_<rule>`` for every rule in :data:`RULES`,
+    ``khat`` and ``is_ess`` (the PSIS effective sample size); at
+    ``alpha == fitted`` the fit itself (khat 0).
     """
     sticks = draws["sticks"].reshape(-1, draws["sticks"].shape[-1])
     out = []
     for alpha in alphas:
         if np.isclose(alpha, fitted):
-            n = sticks.shape[0]
-            out.append({"n_active": count_active(draws), "khat": 0.0, "is_ess": n})
-            continue
-        w, khat, ess = psis_weights(log_importance_ratio(sticks, alpha, fitted))
-        out.append({"n_active": count_active(draws, w), "khat": khat, "is_ess": ess})
+            w, khat, ess = None, 0.0, float(sticks.shape[0])
+        else:
+            w, khat, ess = psis_weights(log_importance_ratio(sticks, alpha, fitted))
+        row = {f"n_{rule}": count_segments(draws, rule, w) for rule in RULES}
+        out.append({**row, "khat": khat, "is_ess": ess})
     return out
 
 
@@ -368,10 +421,21 @@ def load(cache_dir: Path) -> pd.DataFrame:
         .head(1)
         .reset_index(drop=True)
     )
-    frame["prior"] = [f"alpha={a:g}" for a in frame["alpha"]]
+    frame["is_null"] = frame["kappa_ratio"].isna()
+    rule_columns = [f"n_{rule}" for rule in RULES]
+    frame = frame.melt(
+        id_vars=[c for c in frame.columns if c not in rule_columns],
+        value_vars=rule_columns,
+        var_name="rule",
+        value_name="n_active",
+    )
+    frame["rule"] = frame["rule"].str.removeprefix("n_")
+    frame["prior"] = [
+        f"{rule}, alpha={a:g}"
+        for rule, a in zip(frame["rule"], frame["alpha"], strict=True)
+    ]
     frame["counts_two"] = frame["n_active"] >= 2
     frame["counts_exactly_two"] = frame["n_active"] == 2
-    frame["is_null"] = frame["kappa_ratio"].isna()
     return frame
 
 
@@ -406,7 +470,7 @@ def tradeoff(frame: pd.DataFrame) -> pd.DataFrame:
             "is_ess_min": frame.groupby("prior")["is_ess"].min(),
         }
     )
-    order = [f"alpha={a:g}" for a in ALPHA_GRID]
+    order = [f"{rule}, alpha={a:g}" for rule in RULES for a in ALPHA_GRID]
     return out.reindex([p for p in order if p in out.index])
 
 
@@ -454,34 +518,42 @@ def health(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def plot_tradeoff(table: pd.DataFrame, chosen: str, path: Path) -> None:
-    """Detection against false positives, one point per prior."""
+    """Detection against false positives: one line per rule, points = alpha."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    fixed = table
-    for column, label, marker in (
-        ("detection_all", "all two-segment points", "o"),
-        ("detection_target", "target condition (ratio >= 4, base)", "s"),
-    ):
-        ax.plot(fixed["false_positive"], fixed[column], marker=marker, label=label)
-        for name, row in fixed.iterrows():
-            ax.annotate(
-                name.removeprefix("alpha="),
-                (row["false_positive"], row[column]),
-                textcoords="offset points",
-                xytext=(4, 3),
-                fontsize=7,
-            )
-    ax.axvline(0.05, color="grey", linestyle=":", label="5 % false positives")
-    ax.set_xlabel("false-positive rate (one-segment data counted as two)")
-    ax.set_ylabel("detection (two-segment data counted as two)")
-    ax.set_title(f"Sparsity trade-off, labels = alpha; chosen: {chosen}")
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=7, loc="lower right")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    columns = (
+        ("detection_target", "ratio >= 4, base point (target condition)"),
+        ("detection_all", "every two-segment point"),
+    )
+    for ax, (column, title) in zip(axes, columns, strict=True):
+        for rule in RULES:
+            rows = table[table.index.str.startswith(f"{rule}, ")]
+            if rows.empty:
+                continue
+            ax.plot(rows["false_positive"], rows[column], marker="o", label=rule)
+            for name, row in rows.iterrows():
+                ax.annotate(
+                    name.split("alpha=")[1],
+                    (row["false_positive"], row[column]),
+                    textcoords="offset points",
+                    xytext=(4, 3),
+                    fontsize=7,
+                )
+        if chosen in table.index:
+            row = table.loc[chosen]
+            ax.scatter(row["false_positive"], row[column], s=160, marker="*", c="k")
+        ax.axvline(0.05, color="grey", linestyle=":")
+        ax.set_xlabel("false positives (one-segment data counted as two)")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+    axes[0].set_ylabel("detection (two-segment data counted as two)")
+    axes[0].legend(fontsize=7, loc="lower right", title="counting rule")
+    fig.suptitle(f"Sparsity trade-off (labels: alpha; star: {chosen})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -522,7 +594,7 @@ def report(cache_dir: Path, out: Path, command: str) -> str:
     table.to_csv(out / "tradeoff.csv")
     detection = {
         prior: detection_table(frame, prior)
-        for prior in dict.fromkeys([chosen, "alpha=0.15"])
+        for prior in dict.fromkeys([chosen, "median_weight, alpha=0.15"])
         if prior in table.index
     }
     plot_tradeoff(table, chosen, out / "tradeoff.png")

@@ -52,10 +52,12 @@ from scipy.special import ndtr
 
 __all__ = [
     "ChannelTruth",
+    "GeoPanelData",
     "SyntheticMMMData",
     "example_two_segment_data",
     "geometric_adstock_numpy",
     "hill",
+    "make_geo_panel_data",
     "make_mixture_mmm_data",
     "make_two_segment_data",
     "min_segment_share",
@@ -933,6 +935,10 @@ def _generate(
         [geometric_adstock_numpy(spend[:, c], alphas[c], l_max) for c in range(n_ch)]
     )
     a_max = adstocked.max(axis=0)
+    for c, ov in overrides.items():
+        if "kappa" in ov:  # in spend units, e.g. shared by the geos of a panel
+            w, _, s = seg[c]
+            seg[c] = (w, np.asarray(ov["kappa"], dtype=float) / a_max[c], s)
 
     # --- baseline ----------------------------------------------------------
     t = np.arange(n_weeks, dtype=float)
@@ -1320,3 +1326,181 @@ def make_two_segment_data(
         names=["x1"],
         overrides=overrides,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class GeoPanelData:
+    """A geo panel: one :class:`SyntheticMMMData` per geo, same channels.
+
+    Parameters
+    ----------
+    markets : dict of str to SyntheticMMMData
+        The data and truth of every geo.
+    shared_weights : dict of str to numpy.ndarray
+        Per channel, the mix the geos' segment shares scatter around.
+    geo_column : str, default "geo"
+
+    Notes
+    -----
+    Equality is identity (the class holds data frames).
+    """
+
+    markets: dict[str, SyntheticMMMData]
+    shared_weights: dict[str, np.ndarray]
+    geo_column: str = "geo"
+
+    @property
+    def geos(self) -> list[str]:
+        """Geo names, in order."""
+        return list(self.markets)
+
+    @property
+    def channel_columns(self) -> list[str]:
+        """Channel (spend) columns, the same in every geo."""
+        return next(iter(self.markets.values())).channel_columns
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """Long data: every geo's rows with a ``geo_column``, stacked."""
+        return pd.concat(
+            [m.data.assign(**{self.geo_column: g}) for g, m in self.markets.items()],
+            ignore_index=True,
+        )
+
+    def split(
+        self, n_test: int
+    ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
+        """Last ``n_test`` weeks of every geo as test; long ``X`` with ``geo``."""
+        parts = [m.split(n_test) for m in self.markets.values()]
+        out = []
+        for i in range(4):
+            frames = [
+                part[i].to_frame() if isinstance(part[i], pd.Series) else part[i]
+                for part in parts
+            ]
+            if i in (0, 2):
+                frames = [
+                    f.assign(**{self.geo_column: g})
+                    for f, g in zip(frames, self.markets, strict=True)
+                ]
+            joined = pd.concat(frames, ignore_index=True)
+            out.append(joined if i in (0, 2) else joined.iloc[:, 0])
+        return out[0], out[1], out[2], out[3]
+
+
+def well_separated_segments(
+    k: int, rng: np.random.Generator, min_ratio: float = 4.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights, kappa (as fractions of max adstocked spend) and slopes.
+
+    Neighbouring half-saturation points are ``min_ratio`` to 1.25 x
+    ``min_ratio`` apart and end at most at 0.9 of the largest adstocked
+    spend; slopes are in ``[2.5, 4]``; weights as in
+    :func:`make_mixture_mmm_data`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w, kappa, slope = well_separated_segments(3, np.random.default_rng(0))
+    >>> bool((kappa[1:] / kappa[:-1] >= 4).all()), bool(kappa[-1] <= 0.9)
+    (True, True)
+    """
+    k = _check_positive_int(k, "k")
+    if k == 1:
+        kappa = np.array([rng.uniform(0.25, 0.55)])
+    else:
+        ratio = rng.uniform(min_ratio, 1.25 * min_ratio)
+        top = min(rng.uniform(0.6, 0.9), 0.9)
+        kappa = top / ratio ** np.arange(k - 1, -1, -1)
+    slope = rng.uniform(2.5, 4.0, size=k)
+    floor = min_segment_share(k)
+    weights = floor + (1.0 - k * floor) * rng.dirichlet(np.full(k, 2.0))
+    return weights / weights.sum(), kappa, slope
+
+
+def make_geo_panel_data(
+    n_segments: int | Sequence[int] = (2, 1, 1),
+    *,
+    n_geos: int = 10,
+    n_weeks: int = 156,
+    noise: float = 0.02,
+    share_spread: float = 0.5,
+    min_kappa_ratio: float = 4.0,
+    seed: int = 0,
+) -> GeoPanelData:
+    """Geos that share segment shapes but differ in their audience mix.
+
+    Every channel's segments have the same half-saturation points (in spend
+    units), slopes and adstock in every geo; each geo's segment shares are
+    ``softmax(log w_shared + share_spread * z)``, ``z ~ N(0, 1)``, the
+    generative form of :class:`~pmm_mixture.pooled_weights.PartiallyPooledWeights`.
+    Spend, baseline and noise are drawn per geo (channel spend scales are
+    shared).
+
+    Parameters
+    ----------
+    n_segments : int or sequence of int, default (2, 1, 1)
+        Segments per channel (an int: three channels with that many).
+    n_geos : int, default 10
+    n_weeks : int, default 156
+    noise : float, default 0.02
+        Noise standard deviation as a fraction of each geo's mean sales.
+    share_spread : float, default 0.5
+        Standard deviation of a geo's log shares around the shared mix.
+    min_kappa_ratio : float, default 4.0
+        Smallest ratio of neighbouring half-saturation points.
+    seed : int, default 0
+
+    Returns
+    -------
+    GeoPanelData
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pmm_mixture.synthetic import make_geo_panel_data
+    >>> panel = make_geo_panel_data((2, 1), n_geos=3, n_weeks=52, seed=1)
+    >>> panel.data.shape
+    (156, 5)
+    >>> a, b = (panel.markets[g].channels["x1"] for g in ("geo0", "geo1"))
+    >>> bool(np.allclose(a.kappa, b.kappa)), bool((a.weights != b.weights).any())
+    (True, True)
+    """
+    ks = [n_segments] * 3 if isinstance(n_segments, Integral) else list(n_segments)
+    ks = [_check_positive_int(k, "n_segments") for k in ks]
+    n_geos = _check_positive_int(n_geos, "n_geos")
+    if not float(share_spread) >= 0:
+        raise ValueError(f"share_spread must be >= 0, got {share_spread!r}.")
+    rng = np.random.default_rng(seed)
+    n_ch = len(ks)
+    max_spend = 10.0 ** rng.uniform(np.log10(3_000.0), np.log10(40_000.0), n_ch)
+    alphas = rng.uniform(0.2, 0.7, size=n_ch)
+    shapes = [well_separated_segments(k, rng, min_kappa_ratio) for k in ks]
+    names = [f"x{c + 1}" for c in range(n_ch)]
+    markets: dict[str, SyntheticMMMData] = {}
+    for g in range(n_geos):
+        overrides = {}
+        for c, (w, kf, s) in enumerate(shapes):
+            logits = np.log(w) + share_spread * rng.normal(size=len(w))
+            shares = np.exp(logits - logits.max())
+            overrides[c] = {
+                "max_spend": max_spend[c],
+                "alpha": alphas[c],
+                "weights": shares / shares.sum(),
+                "kappa_frac": kf,
+                "slope": s,
+            }
+            if markets:  # the first geo fixes kappa in spend units for all
+                overrides[c]["kappa"] = markets["geo0"].channels[names[c]].kappa
+        markets[f"geo{g}"] = _generate(
+            ks,
+            n_weeks=n_weeks,
+            mode="aggregate",
+            l_max=6,
+            noise=float(noise),
+            seed=int(rng.integers(2**31)),
+            names=names,
+            overrides=overrides,
+        )
+    shared = {name: shapes[c][0] for c, name in enumerate(names)}
+    return GeoPanelData(markets=markets, shared_weights=shared)

@@ -520,3 +520,70 @@ def test_docstring_examples_run() -> None:
     result = doctest.testmod(synthetic, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 5
     assert result.failed == 0
+
+
+# --- resolvability and geo-panel data ---------------------------------------
+def test_two_segment_data_sets_the_structure():
+    from pmm_mixture.synthetic import make_two_segment_data
+
+    sim = make_two_segment_data(5.0, share=0.2, slope=2.0, n_weeks=104, seed=3)
+    truth = sim.channels["x1"]
+    np.testing.assert_allclose(truth.kappa[1] / truth.kappa[0], 5.0)
+    # geometric mean of the kappas at 0.25 of the largest adstocked spend
+    a_max = sim.adstocked_spend["x1"].max()
+    np.testing.assert_allclose(np.sqrt(truth.kappa.prod()) / a_max, 0.25)
+    assert truth.weights.tolist() == [0.8, 0.2]
+    assert truth.slope.tolist() == [2.0, 2.0]
+    assert sim.n_weeks == 104
+    # the channel's largest weekly contribution is 25 % of mean sales
+    np.testing.assert_allclose(
+        sim.contributions["x1"].max(), 0.25 * sim.y.mean(), rtol=0.05
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kappa_ratio": 1.0}, "kappa_ratio"),
+        ({"kappa_ratio": 2.0, "share": 1.0}, "share"),
+        ({"kappa_ratio": 2.0, "slope": 0.0}, "slope"),
+        ({"kappa_ratio": 2.0, "n_weeks": 10}, "n_weeks"),
+    ],
+)
+def test_two_segment_data_rejects_bad_arguments(kwargs, message):
+    from pmm_mixture.synthetic import make_two_segment_data
+
+    with pytest.raises(ValueError, match=message):
+        make_two_segment_data(**kwargs)
+
+
+def test_geo_panel_shares_shapes_and_varies_the_mix():
+    from pmm_mixture.synthetic import make_geo_panel_data
+
+    panel = make_geo_panel_data((2, 3, 1), n_geos=5, n_weeks=60, seed=2)
+    assert panel.geos == [f"geo{g}" for g in range(5)]
+    first = panel.markets["geo0"].channels
+    for market in panel.markets.values():
+        for name, truth in market.channels.items():
+            np.testing.assert_allclose(truth.kappa, first[name].kappa)
+            np.testing.assert_allclose(truth.slope, first[name].slope)
+            assert truth.adstock_alpha == first[name].adstock_alpha
+    # neighbouring segments at least 4x apart, slopes >= 2.5
+    for truth in first.values():
+        assert (truth.kappa[1:] / truth.kappa[:-1] >= 4 - 1e-9).all()
+        assert (truth.slope >= 2.5).all()
+    shares = np.array([m.channels["x2"].weights for m in panel.markets.values()])
+    assert shares.std(axis=0).max() > 0.02
+    X, y, X_test, _ = panel.split(10)
+    assert len(X) == 5 * 50 and len(X_test) == 5 * 10
+    assert X["geo"].value_counts().tolist() == [50] * 5
+    assert y.name == "y" and len(y) == len(X)
+
+
+def test_geo_panel_without_spread_has_one_mix():
+    from pmm_mixture.synthetic import make_geo_panel_data
+
+    panel = make_geo_panel_data(2, n_geos=3, n_weeks=40, share_spread=0.0, seed=1)
+    for name, shared in panel.shared_weights.items():
+        for market in panel.markets.values():
+            np.testing.assert_allclose(market.channels[name].weights, shared)
