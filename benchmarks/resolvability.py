@@ -582,6 +582,15 @@ def plot_detection(frame: pd.DataFrame, prior: str, path: Path) -> None:
     plt.close(fig)
 
 
+def _markdown(frame: pd.DataFrame, number: str) -> str:
+    """A table with its index as the first column, numbers formatted."""
+    from mmm_bench.report import markdown_table
+
+    shown = frame.map(lambda v: number.format(v) if isinstance(v, float) else v)
+    shown.columns = [str(c) for c in shown.columns]
+    return markdown_table(shown.reset_index())
+
+
 def report(cache_dir: Path, out: Path, command: str) -> str:
     """Tables, figures and meta.json from the cached fits; returns the text."""
     frame = load(cache_dir)
@@ -620,13 +629,13 @@ def report(cache_dir: Path, out: Path, command: str) -> str:
         "slope 3; detection_all: every two-segment point; false_positive: "
         "one-segment data counted as two.",
         "",
-        table.to_markdown(floatfmt=".3g"),
+        _markdown(table, "{:.3g}"),
         "",
         f"Chosen (highest detection with <= 5 % false positives): **{chosen}**",
     ]
     for prior, det in detection.items():
         lines += ["", f"## Detection by variation and ratio, {prior}", ""]
-        lines.append(det.to_markdown(floatfmt=".2f"))
+        lines.append(_markdown(det, "{:.2f}"))
     text = "\n".join(lines) + "\n"
     (out / "report.md").write_text(text)
     meta = {
