@@ -1,6 +1,21 @@
-"""pmm_mixture: a mixture-of-Hill-curves saturation for PyMC-Marketing."""
+"""pmm_mixture: a mixture-of-Hill-curves saturation for PyMC-Marketing.
 
-from pmm_mixture.lift_test import install as _install_lift_test
+Importing the package changes nothing in PyMC-Marketing or PyMC: the mixture
+plugs into ``pymc_marketing.mmm.MMM`` as its ``saturation``, lift tests go
+through :func:`add_lift_test_measurements` and data checks through
+:func:`validate_mmm_data`.
+
+Examples
+--------
+>>> import pmm_mixture
+>>> saturation = pmm_mixture.MixtureHillSaturation(n_components=3)
+>>> saturation.n_components
+3
+>>> sorted(saturation.variable_mapping)
+['beta', 'kappa', 'slope', 'weights']
+"""
+
+from pmm_mixture.lift_test import add_lift_test_measurements
 from pmm_mixture.priors import (
     DirichletWeights,
     OrderedKappa,
@@ -9,15 +24,17 @@ from pmm_mixture.priors import (
 )
 from pmm_mixture.sampling import common_step_size
 from pmm_mixture.saturation import MixtureHillSaturation
-
-_install_lift_test()
+from pmm_mixture.validation import DataValidationError, validate_mmm_data
 
 __all__ = [
+    "DataValidationError",
     "DirichletWeights",
     "MixtureHillSaturation",
     "OrderedKappa",
     "PooledSlope",
     "StickBreakingWeights",
+    "add_lift_test_measurements",
     "common_step_size",
+    "validate_mmm_data",
 ]
 __version__ = "0.1.0"

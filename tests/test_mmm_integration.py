@@ -4,14 +4,24 @@ Fits here are short (correctness of the plumbing, not of the posterior); the
 recovery of known truth is tested in test_recovery.py.
 """
 
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import matplotlib
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 import xarray as xr
 from pymc_marketing.mmm import MMM, GeometricAdstock, HillSaturation
+from pymc_marketing.mmm.lift_test import MissingValueError
+from pymc_marketing.mmm.scaling import DataDerivedScaling, Scaling
 
-from pmm_mixture import MixtureHillSaturation, OrderedKappa
+import pmm_mixture
+from pmm_mixture import MixtureHillSaturation, OrderedKappa, add_lift_test_measurements
 from pmm_mixture.comparison import compare_models
 from pmm_mixture.curves import mixture_curves
 from pmm_mixture.diagnostics import check_convergence
@@ -253,21 +263,60 @@ def test_pymc_sampler(data):
     np.testing.assert_allclose(weights.sum("component"), 1.0)
 
 
-def test_lift_test_calibration(data):
-    X, y = data
-    mmm = make_mmm(n_components=3)
-    mmm.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
-    lift = pd.DataFrame(
+LIFT = "lift_measurements_model_estimated_lift_original_scale"
+
+
+def lift_table(X, delta_y, sigma):
+    """Lift tests at the median spend of x1 and x2, spend raised by half."""
+    x = [float(X["x1"].median()), float(X["x2"].median())]
+    return pd.DataFrame(
         {
             "channel": ["x1", "x2"],
-            "x": [float(X["x1"].median()), float(X["x2"].median())],
-            "delta_x": [0.3 * float(X["x1"].median()), 0.2 * float(X["x2"].median())],
-            "delta_y": [80.0, 50.0],
-            "sigma": [20.0, 15.0],
+            "x": x,
+            "delta_x": [0.5 * v for v in x],
+            "delta_y": list(delta_y),
+            "sigma": list(sigma),
         }
     )
-    mmm.add_lift_test_measurements(lift)
-    assert "lift_measurements" in mmm.model.observed_RVs[-1].name
+
+
+def at_initial_point(model, names):
+    """Values of the named variables at the model's initial point."""
+    outputs = model.replace_rvs_by_values([model[name] for name in names])
+    function = model.compile_fn(
+        outputs, inputs=model.value_vars, on_unused_input="ignore"
+    )
+    return function(model.initial_point())
+
+
+def test_lift_test_moves_the_posterior(fitted, data, tmp_path):
+    X, y = data
+    # the lift the uncalibrated fit implies: the calibrated model's lift
+    # Deterministic evaluated on the fitted posterior (same variables)
+    probe = make_mmm(n_components=3)
+    probe.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
+    add_lift_test_measurements(probe, lift_table(X, [1.0, 1.0], [1.0, 1.0]))
+    before = pm.sample_posterior_predictive(
+        fitted.idata.posterior.to_dataset(),
+        model=probe.model,
+        var_names=[LIFT],
+        progressbar=False,
+        random_seed=1,
+    ).posterior_predictive[LIFT]
+    mean_before = before.mean(("chain", "draw")).values
+    sd_before = before.std(("chain", "draw")).values
+    # measured lifts 1.5x the implied ones, with 5 % standard errors: within
+    # the uncalibrated posterior (its sd is ~40 % of the mean) but far sharper
+    target, sigma = 1.5 * mean_before, 0.05 * mean_before
+    assert (sd_before > 4 * sigma).all()
+
+    mmm = make_mmm(n_components=3)
+    mmm.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
+    lift = lift_table(X, target, sigma)
+    given = lift.copy()
+    assert add_lift_test_measurements(mmm, lift) is mmm
+    pd.testing.assert_frame_equal(lift, given)
+    assert mmm.model.observed_RVs[-1].name == "lift_measurements"
     mmm.fit(
         X.iloc[:N_TRAIN],
         y.iloc[:N_TRAIN],
@@ -275,20 +324,215 @@ def test_lift_test_calibration(data):
         random_seed=2,
         **SAMPLE,
     )
-    estimated = mmm.idata.posterior["lift_measurements_model_estimated_lift"]
-    assert estimated.sizes["_lift_measurements_dim"] == 2
-    assert (estimated > 0).all()
+    after = mmm.idata.posterior[LIFT]
+    assert after.sizes["_lift_measurements_dim"] == 2
+    # the posterior of each lift moves to the measurement and is about as
+    # sharp as it (the data alone leave it ~8x wider)
+    mean_after = after.mean(("chain", "draw")).values
+    sd_after = after.std(("chain", "draw")).values
+    np.testing.assert_array_less(np.abs(mean_after - target), 2 * sigma)
+    np.testing.assert_array_less(sd_after, 2 * sigma)
+    np.testing.assert_array_less(sd_after, sd_before / 3)
+
+    # MMM.save keeps the posterior; MMM.load rebuilds the model without the
+    # mixture's lift tests (only those of the MMM method are recorded), and
+    # they can be added again
+    path = tmp_path / "calibrated.nc"
+    mmm.save(str(path))
+    loaded = MMM.load(str(path))
+    assert "lift_measurements" not in loaded.model.named_vars
+    np.testing.assert_array_equal(loaded.idata.posterior[LIFT], after)
+    add_lift_test_measurements(loaded, lift)
+    assert "lift_measurements" in loaded.model.named_vars
 
 
-def test_lift_test_missing_channel_column(data):
+def test_lift_test_scaling_matches_the_curve(data):
+    # per-geo channel and target scales: each row must use its own geo's
     X, y = data
+    X2 = X[["date", "x1", "x2"]].iloc[:N_TRAIN]
+    Xg = pd.concat(
+        [X2.assign(geo="north"), X2.assign(geo="south", x1=X2["x1"] * 0.5)],
+        ignore_index=True,
+    )
+    yg = pd.Series(np.r_[y.iloc[:N_TRAIN], y.iloc[:N_TRAIN] * 0.8], name="y")
+    per_geo = DataDerivedScaling(method="max", dims=())
+    scaling = Scaling(channel=per_geo, target=per_geo)
+    mmm = make_mmm(n_components=2, dims=("geo",), scaling=scaling)
+    mmm.build_model(Xg, yg)
+    lift = pd.DataFrame(
+        {
+            "channel": ["x1", "x1", "x2"],
+            "geo": ["north", "south", "south"],
+            "x": [1000.0, 1000.0, 300.0],
+            "delta_x": [400.0, 400.0, 100.0],
+            "delta_y": [40.0, 30.0, 20.0],
+            "sigma": [8.0, 6.0, 5.0],
+        }
+    )
+    add_lift_test_measurements(mmm, lift, name="lift")
+    scales = mmm.get_scales_as_xarray()
+    channel_scale = scales["channel_scale"]
+    target_scale = scales["target_scale"]
+    assert channel_scale.sel(channel="x1", geo="south") == pytest.approx(
+        0.5 * channel_scale.sel(channel="x1", geo="north")
+    )
+    model = mmm.model
+    names = ["saturation_beta", "saturation_weights", "saturation_kappa"]
+    names += ["saturation_slope", "lift_model_estimated_lift"]
+    names += ["lift_model_estimated_lift_original_scale"]
+    point = at_initial_point(model, names)
+    beta, weights, kappa, slope, lift_model, lift_original = point
+    curve_dims = model.named_vars_to_dims["saturation_beta"]
+    rows = []
+    for _, row in lift.iterrows():
+        c = list(mmm.channel_columns).index(row["channel"])
+        g = list(model.coords["geo"]).index(row["geo"])
+        b = beta[c, g] if curve_dims == ("channel", "geo") else beta[g, c]
+        scale = float(channel_scale.sel(channel=row["channel"], geo=row["geo"]))
+
+        def curve(x, c=c, b=b):
+            hill = x ** slope[c] / (kappa[c] ** slope[c] + x ** slope[c])
+            at_one = 1 / (1 + kappa[c] ** slope[c])
+            return b * (weights[c] * hill).sum() / (weights[c] * at_one).sum()
+
+        x = row["x"] / scale
+        rows.append(curve(x + row["delta_x"] / scale) - curve(x))
+    np.testing.assert_allclose(lift_model, rows, rtol=1e-6)
+    per_row_target = target_scale.sel(geo=lift["geo"].to_xarray()).values
+    np.testing.assert_allclose(lift_original, np.array(rows) * per_row_target)
+    observed = model.rvs_to_values[model["lift"]].data
+    np.testing.assert_allclose(observed, lift["delta_y"] / per_row_target)
+
+
+def test_upstream_lift_test_method_refuses_the_mixture(data):
+    X, y = data
+    mmm = make_mmm(n_components=2)
+    mmm.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
+    names = set(mmm.model.named_vars)
+    lift = lift_table(X, [50.0, 30.0], [10.0, 10.0])
+    # PyMC-Marketing's method cannot map the component dim (nothing here
+    # changes it): its own error, which names the dim; the model is unchanged
+    with pytest.raises(MissingValueError, match="component"):
+        mmm.add_lift_test_measurements(lift)
+    assert set(mmm.model.named_vars) == names
+    add_lift_test_measurements(mmm, lift)
+    assert set(mmm.model.named_vars) - names == {
+        "lift_measurements",
+        "lift_measurements_model_estimated_lift",
+        LIFT,
+    }
+
+
+def test_lift_tests_of_a_hill_mmm_take_the_upstream_path(data):
+    X, y = data
+    lift = lift_table(X, [50.0, 30.0], [10.0, 10.0])
+    models = []
+    for add in (
+        lambda mmm: mmm.add_lift_test_measurements(lift),
+        lambda mmm: add_lift_test_measurements(mmm, lift),
+    ):
+        hill = MMM(
+            date_column="date",
+            channel_columns=["x1", "x2"],
+            target_column="y",
+            adstock=GeometricAdstock(l_max=4),
+            saturation=HillSaturation(),
+        )
+        hill.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
+        add(hill)
+        models.append(hill)
+    upstream, ours = models
+    assert set(ours.model.named_vars) == set(upstream.model.named_vars)
+    lifts = [at_initial_point(m.model, [LIFT])[0] for m in models]
+    assert (lifts[0] > 0).all()
+    np.testing.assert_allclose(lifts[0], lifts[1], rtol=1e-12)
+    # recorded by the MMM method, so MMM.save keeps it
+    recorded = ours.create_idata_attrs()["lift_test_calibrations"]
+    assert recorded == upstream.create_idata_attrs()["lift_test_calibrations"]
+    assert '"name": "lift_measurements"' in recorded
+
+
+def test_lift_test_errors(data):
+    X, y = data
+    with pytest.raises(RuntimeError, match="build_model"):
+        add_lift_test_measurements(make_mmm(), lift_table(X, [1, 1], [1, 1]))
     mmm = make_mmm()
     mmm.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
     lift = pd.DataFrame(
         {"x": [1.0], "delta_x": [1.0], "delta_y": [1.0], "sigma": [1.0]}
     )
     with pytest.raises(KeyError, match="'channel' column is required"):
-        mmm.add_lift_test_measurements(lift)
+        add_lift_test_measurements(mmm, lift)
+    with pytest.raises(ValueError, match=r"'channel' has \['tv'\], not in"):
+        add_lift_test_measurements(mmm, lift.assign(channel="tv"))
+    with pytest.raises(ValueError, match="'sigma' must hold finite numbers"):
+        add_lift_test_measurements(mmm, lift.assign(channel="x1", sigma=np.inf))
+    with pytest.raises(ValueError, match="'sigma' must be strictly positive"):
+        add_lift_test_measurements(mmm, lift.assign(channel="x1", sigma=0.0))
+    assert not any("lift" in name for name in mmm.model.named_vars)
+
+
+def test_import_changes_no_upstream_module():
+    """``import pmm_mixture`` rebinds, adds or removes no attribute of any module
+    of PyMC-Marketing, PyMC, PyTensor and their stack (checked in a fresh
+    interpreter, with those modules imported first)."""
+    script = textwrap.dedent(
+        """
+        import importlib, json, sys, types, warnings
+        warnings.simplefilter("ignore")
+        for name in (
+            "pymc_marketing.mmm.mmm",
+            "pymc_marketing.mmm.multidimensional",
+            "pymc_marketing.mmm.lift_test",
+            "pymc_marketing.mmm.components.saturation",
+            "pymc.sampling.jax",
+        ):
+            importlib.import_module(name)
+        stack = ("pymc_marketing", "pymc", "pymc_extras", "pytensor", "arviz",
+                 "xarray", "pandas", "numpy", "scipy", "jax", "numpyro")
+
+        def snapshot():
+            return {
+                name: {key: id(value) for key, value in vars(module).items()}
+                for name, module in list(sys.modules.items())
+                if isinstance(module, types.ModuleType)
+                and name.split(".")[0] in stack
+            }
+
+        before = snapshot()
+        import pmm_mixture
+        after = snapshot()
+        changed = {
+            name: sorted(
+                key for key in set(attrs) | set(after[name])
+                if attrs.get(key) != after[name].get(key)
+            )
+            for name, attrs in before.items()
+        }
+        print(json.dumps({
+            "file": pmm_mixture.__file__,
+            "checked": sorted(before),
+            "changed": {k: v for k, v in changed.items() if v},
+        }))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert Path(report["file"]).parent == Path(pmm_mixture.__file__).parent
+    for module in (
+        "pymc_marketing.mmm.mmm",
+        "pymc_marketing.mmm.multidimensional",
+        "pymc_marketing.mmm.lift_test",
+        "pymc.sampling.jax",
+    ):
+        assert module in report["checked"]
+    assert report["changed"] == {}
 
 
 def test_geo_dims(data):
@@ -321,7 +565,7 @@ def test_geo_dims(data):
             "sigma": [10.0],
         }
     )
-    mmm.add_lift_test_measurements(lift)
+    add_lift_test_measurements(mmm, lift)
     mmm.fit(Xg, yg, nuts_sampler="numpyro", random_seed=4, **SAMPLE)
     posterior = mmm.idata.posterior
     assert posterior["saturation_beta"].dims[-2:] == ("geo", "channel")
