@@ -280,13 +280,14 @@ def lift_table(X, delta_y, sigma):
     )
 
 
-def at_initial_point(model, names):
-    """Values of the named variables at the model's initial point."""
+def at_initial_point(model, names, point=None):
+    """Values of the named variables at ``point``, default the initial point."""
     outputs = model.replace_rvs_by_values([model[name] for name in names])
     function = model.compile_fn(
         outputs, inputs=model.value_vars, on_unused_input="ignore"
     )
-    return function(model.initial_point())
+    point = model.initial_point() if point is None else point
+    return function({v.name: point[v.name] for v in model.value_vars})
 
 
 def test_lift_test_moves_the_posterior(fitted, data, tmp_path):
@@ -402,6 +403,41 @@ def test_lift_test_scaling_matches_the_curve(data):
     np.testing.assert_allclose(lift_original, np.array(rows) * per_row_target)
     observed = model.rvs_to_values[model["lift"]].data
     np.testing.assert_allclose(observed, lift["delta_y"] / per_row_target)
+
+
+def test_lift_test_with_time_varying_media(data):
+    X, y = data
+    lift = pd.DataFrame(
+        {"channel": ["x1"], "x": [1000.0], "delta_x": [200.0]}
+        | {"delta_y": [20.0], "sigma": [5.0]}
+    )
+    date = X["date"].iloc[30]
+    models = {}
+    for time_varying in (False, True):
+        mmm = make_mmm(n_components=2, time_varying_media=time_varying)
+        mmm.build_model(X.iloc[:N_TRAIN], y.iloc[:N_TRAIN])
+        if time_varying:
+            with pytest.raises(KeyError, match="'date' column is required"):
+                add_lift_test_measurements(mmm, lift)
+        add_lift_test_measurements(mmm, lift.assign(date=date))
+        models[time_varying] = mmm.model
+    # a point away from the initial one, where the multiplier varies by date;
+    # the saturation's parameters take the same values in both models
+    rng = np.random.default_rng(3)
+    point = {
+        name: value + rng.normal(0, 0.5, size=np.shape(value))
+        for name, value in models[True].initial_point().items()
+    }
+    lift_name = "lift_measurements_model_estimated_lift"
+    (plain,) = at_initial_point(models[False], [lift_name], point)
+    varying, multiplier = at_initial_point(
+        models[True], [lift_name, "media_temporal_latent_multiplier"], point
+    )
+    assert plain[0] > 0
+    assert np.ptp(multiplier) > 0.1
+    # the lift is the curve's difference times the media multiplier at the date
+    np.testing.assert_allclose(varying, plain * multiplier[30], rtol=1e-10)
+    assert not np.allclose(varying, plain * multiplier[29], rtol=1e-3)
 
 
 def test_upstream_lift_test_method_refuses_the_mixture(data):
