@@ -80,6 +80,7 @@ True
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -96,12 +97,8 @@ from pymc_marketing.mmm.lift_test import (
 from pymc_marketing.mmm.link import LinkFunction
 from pytensor.xtensor import as_xtensor
 
-from pmm_mixture.priors import COMPONENT_DIM, STEP_DIM
+__all__ = ["add_lift_test_measurements"]
 
-__all__ = ["REDUCED_DIMS", "add_lift_test_measurements"]
-
-#: Dims that the mixture's curve sums over: never columns of a lift-test table.
-REDUCED_DIMS = frozenset({COMPONENT_DIM, STEP_DIM})
 _MEASUREMENT_COLUMNS = ("x", "delta_x", "delta_y", "sigma")
 # The lift-test module of PyMC-Marketing names the time-varying media
 # multiplier so (coupled to MMM.build_model, as in MMM.add_lift_test_measurements).
@@ -215,9 +212,11 @@ def add_lift_test_measurements(
     ):
         scaled[column] = _as_float(df_lift_test[column], column) / scale
     # add_saturation_observations asks for a column per dim of the saturation's
-    # variables; the component dims get a placeholder column that
-    # _indices_without_reduced_dims drops, so that those dims stay whole.
-    for dim in _saturation_dims(mmm) & REDUCED_DIMS:
+    # variables. The dims that no lift-test column can name are those the
+    # mixture's curve sums over (component, component step): they get a
+    # placeholder column that get_indices drops, so that they stay whole.
+    reduced = _saturation_dims(mmm) - {"channel", "date", *dims}
+    for dim in reduced:
         scaled[dim] = "all"
 
     add_lift_measurements_to_likelihood_from_saturation(
@@ -227,7 +226,7 @@ def add_lift_test_measurements(
         model=mmm.model,
         likelihood=likelihood,
         name=name,
-        get_indices=_indices_without_reduced_dims,
+        get_indices=partial(_indices_without, reduced),
         dist=dist,
     )
     with mmm.model:
@@ -239,10 +238,10 @@ def add_lift_test_measurements(
     return mmm
 
 
-def _indices_without_reduced_dims(df: pd.DataFrame, model: pm.Model) -> Indices:
-    """PyMC-Marketing's ``exact_row_indices`` for all but the reduced dims."""
+def _indices_without(reduced: set[str], df: pd.DataFrame, model: pm.Model) -> Indices:
+    """PyMC-Marketing's ``exact_row_indices`` for all but the ``reduced`` dims."""
     return exact_row_indices(
-        df.drop(columns=[c for c in df.columns if c in REDUCED_DIMS]), model
+        df.drop(columns=[c for c in df.columns if c in reduced]), model
     )
 
 
