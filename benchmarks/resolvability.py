@@ -40,6 +40,7 @@ if "XLA_FLAGS" not in os.environ:  # one host device per chain, before JAX loads
     os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
 
 import argparse
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -299,11 +300,18 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 #: Counting rules: today's ``active_components`` (a component counts when
-#: its posterior median weight exceeds 0.05), and per-draw distinct segments
-#: (in each draw, components above 0.05 whose kappas are within a factor
-#: ``merge`` of the previous counted one are one segment; the count is the
-#: posterior median over draws).
-RULES = {"median_weight": None, "distinct_1.5x": 1.5, "distinct_2x": 2.0}
+#: its posterior median weight exceeds 0.05); the posterior median of the
+#: per-draw distinct segments (``pmm_mixture.evidence.distinct_segments``,
+#: kappas within a factor ``merge`` are one segment); and ``evidence``, which
+#: counts two when ``segment_evidence`` calls a second segment "supported"
+#: (Bayes factor >= 3 against the prior and posterior probability >= 1/2).
+RULES = {
+    "median_weight": None,
+    "distinct_1.5x": 1.5,
+    "distinct_2x": 2.0,
+    "evidence": 2.0,
+}
+PRIOR_DRAWS = 8000
 
 
 def count_active(
@@ -318,41 +326,53 @@ def count_active(
     return int(np.sum(medians > ACTIVE_THRESHOLD))
 
 
-def distinct_segments_per_draw(
-    component_weights: np.ndarray, kappa: np.ndarray, merge: float
-) -> np.ndarray:
-    """Per draw: components above the threshold, merging near kappas.
+@functools.cache
+def prior_probability_two(alpha: float, merge: float = 2.0) -> float:
+    """Prior probability of two or more distinct segments (default priors)."""
+    from pmm_mixture.evidence import distinct_segments
 
-    Parameters
-    ----------
-    component_weights, kappa : np.ndarray
-        Shape ``(n_draws, K)``; kappa increasing along the last axis.
-    merge : float
-        Components whose kappa is less than ``merge`` times the kappa of the
-        last counted component join it.
-    """
-    counts = np.zeros(component_weights.shape[0], dtype=int)
-    last = np.full(component_weights.shape[0], np.nan)
-    for k in range(component_weights.shape[1]):
-        active = component_weights[:, k] > ACTIVE_THRESHOLD
-        new = active & ~(kappa[:, k] < merge * last)
-        counts += new
-        last = np.where(new, kappa[:, k], last)
-    return counts
+    prior = saturation(alpha).sample_prior(
+        coords={"channel": ["x1"]}, draws=PRIOR_DRAWS, random_seed=0
+    )
+    n = prior["saturation_weights"].sizes["component"]
+    weights, kappa = (
+        np.asarray(
+            prior[f"saturation_{name}"].broadcast_like(prior["saturation_weights"])
+        ).reshape(-1, n)
+        for name in ("weights", "kappa")
+    )
+    return float((distinct_segments(weights, kappa, merge=merge) >= 2).mean())
 
 
 def count_segments(
-    draws: dict[str, np.ndarray], rule: str, weights: np.ndarray | None = None
+    draws: dict[str, np.ndarray],
+    rule: str,
+    weights: np.ndarray | None = None,
+    alpha: float | None = None,
 ) -> int:
-    """Segments a fit counts under ``rule`` (see :data:`RULES`)."""
+    """Segments a fit counts under ``rule`` (see :data:`RULES`).
+
+    ``weights`` are importance weights of the draws (``None``: equal);
+    ``alpha`` is the prior's concentration, needed by the evidence rule.
+    """
+    from pmm_mixture.evidence import distinct_segments, verdict
+
     merge = RULES[rule]
     if merge is None:
         return count_active(draws, weights)
-    flat = {k: draws[k].reshape(-1, draws[k].shape[-1]) for k in ("weights", "kappa")}
-    counts = distinct_segments_per_draw(flat["weights"], flat["kappa"], merge)
+    n = draws["weights"].shape[-1]
+    counts = distinct_segments(
+        draws["weights"].reshape(-1, n), draws["kappa"].reshape(-1, n), merge=merge
+    )
     if weights is None:
         weights = np.full(len(counts), 1.0 / len(counts))
-    return round(weighted_median(counts.astype(float), weights))
+    if rule != "evidence":
+        return round(weighted_median(counts.astype(float), weights))
+    eps = 0.5 / len(counts)
+    p_post = float(np.clip(weights @ (counts >= 2), eps, 1 - eps))
+    p_prior = prior_probability_two(alpha, merge)
+    bayes_factor = (p_post / (1 - p_post)) / (p_prior / (1 - p_prior))
+    return 2 if verdict(bayes_factor, p_post) == "supported" else 1
 
 
 def reweighted_counts(
@@ -371,7 +391,7 @@ def reweighted_counts(
             w, khat, ess = None, 0.0, float(sticks.shape[0])
         else:
             w, khat, ess = psis_weights(log_importance_ratio(sticks, alpha, fitted))
-        row = {f"n_{rule}": count_segments(draws, rule, w) for rule in RULES}
+        row = {f"n_{rule}": count_segments(draws, rule, w, alpha) for rule in RULES}
         out.append({**row, "khat": khat, "is_ess": ess})
     return out
 

@@ -10,29 +10,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import resolvability as rs
 
 
-def test_distinct_segments_merge_near_kappas():
-    weights = np.array(
-        [
-            [0.5, 0.45, 0.05, 0.0],  # two components 1.2x apart: one segment
-            [0.5, 0.0, 0.5, 0.0],  # 5x apart: two
-            [0.9, 0.04, 0.03, 0.03],  # one above the threshold
-            [0.3, 0.3, 0.3, 0.1],  # 1.2x, then 2.5x, then 1.5x: two at 2x
-        ]
-    )
-    kappa = np.array(
-        [
-            [0.1, 0.12, 0.5, 0.9],
-            [0.1, 0.2, 0.5, 0.9],
-            [0.1, 0.2, 0.5, 0.9],
-            [0.1, 0.12, 0.3, 0.45],
-        ]
-    )
-    np.testing.assert_array_equal(
-        rs.distinct_segments_per_draw(weights, kappa, merge=2.0), [1, 2, 1, 2]
-    )
-    np.testing.assert_array_equal(
-        rs.distinct_segments_per_draw(weights, kappa, merge=1.0), [2, 2, 1, 4]
-    )
+def draws_with(weights, kappa, n=400):
+    shape = (2, n // 2, len(weights))
+    return {
+        "weights": np.broadcast_to(weights, shape).copy(),
+        "kappa": np.broadcast_to(kappa, shape).copy(),
+        "sticks": np.ones((2, n // 2, len(weights) - 1)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("weights", "kappa", "expected"),
+    [
+        # two components 5x apart: two segments under every rule
+        ([0.5, 0.45, 0.02, 0.02, 0.01], [0.1, 0.5, 0.8, 1.0, 1.2], (2, 2, 2)),
+        # one segment split over components 1.2x apart: only median_weight says 2
+        ([0.5, 0.45, 0.02, 0.02, 0.01], [0.1, 0.12, 0.8, 1.0, 1.2], (2, 1, 1)),
+        ([0.96, 0.01, 0.01, 0.01, 0.01], [0.1, 0.5, 0.8, 1.0, 1.2], (1, 1, 1)),
+    ],
+)
+def test_counting_rules(weights, kappa, expected):
+    draws = draws_with(np.array(weights), np.array(kappa))
+    rules = ("median_weight", "distinct_2x", "evidence")
+    got = tuple(rs.count_segments(draws, rule, alpha=0.5) for rule in rules)
+    assert got == expected
 
 
 @pytest.mark.parametrize(("fitted", "target"), [(0.5, 0.3), (0.5, 1.0)])
