@@ -20,16 +20,25 @@ Structures of length ``K - 1`` (stick breaks, kappa gaps) use the coordinate
 
 Examples
 --------
-.. code-block:: python
+>>> import pymc as pm
+>>> from pmm_mixture.priors import OrderedKappa
+>>> coords = {
+...     "channel": ["tv", "radio"],
+...     "component": [0, 1, 2],
+...     "component_step": [0, 1],
+... }
+>>> with pm.Model(coords=coords):
+...     kappa = OrderedKappa().create_variable("kappa")
+>>> draws = pm.draw(kappa, draws=100, random_seed=1)
+>>> draws.shape
+(100, 2, 3)
+>>> bool((draws[..., 1:] > draws[..., :-1]).all())
+True
 
-    import pymc as pm
-    from pmm_mixture.priors import OrderedKappa
+A string is one dim:
 
-    coords = {"channel": ["tv", "radio"], "component": [0, 1, 2]}
-    with pm.Model(coords=coords):
-        kappa = OrderedKappa().create_variable("kappa")
-    draws = pm.draw(kappa, draws=100)
-    assert (draws[..., 1:] > draws[..., :-1]).all()
+>>> OrderedKappa(dims="component").dims
+('component',)
 
 """
 
@@ -70,37 +79,191 @@ _POSITIVE_DISTRIBUTIONS = frozenset(
 )
 
 
-def ensure_component_coords(model: pm.Model, n_components: int) -> None:
-    """Add the ``component`` (and ``component_step``) coordinates to ``model``.
+def is_component_dim(dim: str) -> bool:
+    """Whether ``dim`` names a mixture's component dim.
+
+    ``"component"`` (the default prefix's) or ``"<prefix>_component"``.
+    """
+    return dim == COMPONENT_DIM or dim.endswith(f"_{COMPONENT_DIM}")
+
+
+def step_dim_of(component_dim: str) -> str:
+    """Return the ``K - 1`` dim that goes with ``component_dim`` (``"<it>_step"``)."""
+    return f"{component_dim}_step"
+
+
+def component_dims_for_prefix(prefix: str) -> tuple[str, str]:
+    """Component and step dim names of a mixture with variable prefix ``prefix``.
+
+    ``("component", "component_step")`` for the default prefix
+    ``"saturation"`` (the names of existing fits), else
+    ``(f"{prefix}_component", f"{prefix}_component_step")``, so that two
+    mixtures can live in one model.
+
+    Examples
+    --------
+    >>> component_dims_for_prefix("saturation")
+    ('component', 'component_step')
+    >>> component_dims_for_prefix("saturation_b")
+    ('saturation_b_component', 'saturation_b_component_step')
+    """
+    component = COMPONENT_DIM if prefix == "saturation" else f"{prefix}_{COMPONENT_DIM}"
+    return component, step_dim_of(component)
+
+
+def ensure_component_coords(
+    model: pm.Model, n_components: int, component_dim: str = COMPONENT_DIM
+) -> None:
+    """Add the ``component_dim`` (and its step) coordinates to ``model``.
 
     Existing coordinates are kept when their length matches ``n_components``.
 
     Raises
     ------
     ValueError
-        If the model already has a ``component`` coordinate of another length.
+        If the model already has a ``component_dim`` coordinate of another
+        length.
 
     """
-    existing = model.coords.get(COMPONENT_DIM)
+    step_dim = step_dim_of(component_dim)
+    existing = model.coords.get(component_dim)
     if existing is not None and len(existing) != n_components:
         raise ValueError(
-            f"The model already has a {COMPONENT_DIM!r} coordinate of length "
+            f"The model already has a {component_dim!r} coordinate of length "
             f"{len(existing)}, but the saturation has n_components={n_components}."
         )
     if existing is None:
-        model.add_coord(COMPONENT_DIM, list(range(n_components)))
-    if n_components > 1 and STEP_DIM not in model.coords:
-        model.add_coord(STEP_DIM, list(range(n_components - 1)))
+        model.add_coord(component_dim, list(range(n_components)))
+    if n_components > 1 and step_dim not in model.coords:
+        model.add_coord(step_dim, list(range(n_components - 1)))
 
 
-def _n_components(model: pm.Model) -> int:
-    if COMPONENT_DIM not in model.coords:
+def _n_components(model: pm.Model, component_dim: str = COMPONENT_DIM) -> int:
+    if component_dim not in model.coords:
         raise ValueError(
-            f"The model has no {COMPONENT_DIM!r} coordinate. Add it with "
-            f"`model.add_coord({COMPONENT_DIM!r}, range(K))` or build the variable "
+            f"The model has no {component_dim!r} coordinate. Add it with "
+            f"`model.add_coord({component_dim!r}, range(K))` or build the variable "
             "through MixtureHillSaturation, which adds it."
         )
-    return len(model.coords[COMPONENT_DIM])
+    return len(model.coords[component_dim])
+
+
+def component_prior_dims(
+    dims: tuple[str, ...] | list[str] | str | None, owner: str = "ComponentPrior"
+) -> tuple[str, ...]:
+    """Normalize the ``dims`` of a component prior.
+
+    A string is one dim; ``None`` is the component dim alone. The component
+    dim (``"component"`` or ``"<prefix>_component"``) must come last, and no
+    other component or component-step dim may come before it.
+
+    Examples
+    --------
+    >>> component_prior_dims("component")
+    ('component',)
+    >>> component_prior_dims(("geo", "channel", "saturation_b_component"))
+    ('geo', 'channel', 'saturation_b_component')
+    >>> component_prior_dims("channel")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: ComponentPrior needs dims ending in 'component' ...
+    """
+    if dims is None:
+        dims = (COMPONENT_DIM,)
+    dims = (dims,) if isinstance(dims, str) else tuple(dims)
+    outer = dims[:-1]
+    if (
+        not dims
+        or not is_component_dim(dims[-1])
+        or any(
+            is_component_dim(d) or (d.endswith("_step") and is_component_dim(d[:-5]))
+            for d in outer
+        )
+        or len(set(dims)) != len(dims)
+    ):
+        raise ValueError(
+            f"{owner} needs dims ending in {COMPONENT_DIM!r} (or "
+            f"'<prefix>_{COMPONENT_DIM}'), with no other component dim, got "
+            f"dims={dims}."
+        )
+    return dims
+
+
+def rename_component_dims(value: Any, component_dim: str) -> Any:
+    """Copy of a prior or constant with its component dims named for a mixture.
+
+    Every component dim (``"component"``, ``"<prefix>_component"``) becomes
+    ``component_dim`` and every component-step dim its ``"<...>_step"``, in
+    the value's own dims and in those of its parameters (hyperpriors). Works
+    on ``Prior``, :class:`ComponentPrior`, ``xarray.DataArray`` and
+    ``XTensorVariable`` values; anything else is returned as it is. Returns
+    ``value`` itself when nothing needs renaming.
+
+    Examples
+    --------
+    >>> from pymc_extras.prior import Prior
+    >>> prior = Prior("HalfNormal", dims=("channel", "component"))
+    >>> rename_component_dims(prior, "saturation_b_component").dims
+    ('channel', 'saturation_b_component')
+    """
+    step_dim = step_dim_of(component_dim)
+
+    def new_name(dim: str) -> str:
+        if is_component_dim(dim):
+            return component_dim
+        if dim.endswith("_step") and is_component_dim(dim[:-5]):
+            return step_dim
+        return dim
+
+    def new_dims(dims: Any) -> Any:
+        if dims is None:
+            return None
+        dims = (dims,) if isinstance(dims, str) else tuple(dims)
+        return tuple(new_name(d) for d in dims)
+
+    if isinstance(value, ComponentPrior):
+        parameters = {
+            k: rename_component_dims(v, component_dim)
+            for k, v in value.parameters.items()
+        }
+        dims = new_dims(value.dims)
+        if dims == value.dims and all(
+            parameters[k] is value.parameters[k] for k in parameters
+        ):
+            return value
+        renamed = deepcopy(value)
+        renamed.parameters = parameters
+        renamed.dims = dims
+        renamed._outer_dims_set = value.outer_dims_set
+        return renamed
+    if isinstance(value, Prior):
+        parameters = {
+            k: rename_component_dims(v, component_dim)
+            for k, v in value.parameters.items()
+        }
+        dims = new_dims(value.dims)
+        core_dims = new_dims(getattr(value, "core_dims", ()))
+        if (
+            dims == value.dims
+            and core_dims == tuple(getattr(value, "core_dims", ()))
+            and all(parameters[k] is value.parameters[k] for k in parameters)
+        ):
+            return value
+        return Prior(
+            value.distribution,
+            dims=dims,
+            centered=value.centered,
+            transform=value.transform,
+            core_dims=core_dims,
+            **parameters,
+        )
+    if isinstance(value, xr.DataArray):
+        mapping = {d: new_name(d) for d in value.dims if new_name(d) != d}
+        return value.rename(mapping) if mapping else value
+    if isinstance(value, XTensorVariable):
+        mapping = {d: new_name(d) for d in value.type.dims if new_name(d) != d}
+        return value.rename(mapping) if mapping else value
+    return value
 
 
 def _with_dims(prior: Any, dims: tuple[str, ...]) -> Any:
@@ -142,22 +305,25 @@ class ComponentPrior:
     """Base class of the structured component priors.
 
     Subclasses set ``parameter_names`` and implement ``_build``, which returns
-    the variable as an ``XTensorVariable`` with dims ``self.dims``.
+    the variable as an ``XTensorVariable`` with dims ``self.dims``, using
+    :attr:`component_dim` and :attr:`step_dim` for the component structure.
+
+    ``dims`` ends with the component dim; the dims before it are the *outer*
+    dims. A string is read as one dim, when given and when assigned later
+    (see :func:`component_prior_dims`). ``dims=None`` leaves the
+    outer dims unset, as ``Prior(dims=None)`` does: the variable then has the
+    component dim alone, and :meth:`MixtureHillSaturation.with_default_prior_dims
+    <pmm_mixture.MixtureHillSaturation.with_default_prior_dims>` (which the MMM
+    calls) gives it the channel dim.
     """
 
     parameter_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
-        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        dims: tuple[str, ...] | str | None = ("channel", COMPONENT_DIM),
         **parameters: Any,
     ) -> None:
-        dims = (dims,) if isinstance(dims, str) else tuple(dims)
-        if not dims or dims[-1] != COMPONENT_DIM:
-            raise ValueError(
-                f"{type(self).__name__} needs dims ending in {COMPONENT_DIM!r}, "
-                f"got dims={dims}."
-            )
         if unknown := set(parameters) - set(self.parameter_names):
             raise ValueError(
                 f"Unknown parameters {sorted(unknown)} for {type(self).__name__}; "
@@ -167,9 +333,34 @@ class ComponentPrior:
         self.parameters = {name: deepcopy(v) for name, v in parameters.items()}
 
     @property
+    def dims(self) -> tuple[str, ...]:
+        """All dims of the variable, the component dim last."""
+        return self._dims
+
+    @dims.setter
+    def dims(self, dims: tuple[str, ...] | list[str] | str | None) -> None:
+        self._dims = component_prior_dims(dims, type(self).__name__)
+        self._outer_dims_set = dims is not None
+
+    @property
+    def outer_dims_set(self) -> bool:
+        """False while the outer dims are unset (built with ``dims=None``)."""
+        return self._outer_dims_set
+
+    @property
     def outer_dims(self) -> tuple[str, ...]:
         """Dims the component structure is repeated over (all but the last)."""
         return self.dims[:-1]
+
+    @property
+    def component_dim(self) -> str:
+        """The component dim: the last of :attr:`dims`."""
+        return self.dims[-1]
+
+    @property
+    def step_dim(self) -> str:
+        """The ``K - 1`` dim of stick breaks and kappa gaps."""
+        return step_dim_of(self.component_dim)
 
     def create_variable(self, name: str, xdist: bool = False) -> Any:
         """Create the variable ``name`` in the current model.
@@ -183,7 +374,7 @@ class ComponentPrior:
 
         """
         model = pm.modelcontext(None)
-        var = self._build(name, _n_components(model))
+        var = self._build(name, _n_components(model, self.component_dim))
         return _output(var, self.dims, xdist)
 
     def _build(self, name: str, n_components: int) -> XTensorVariable:
@@ -192,7 +383,7 @@ class ComponentPrior:
     def to_dict(self) -> dict[str, Any]:
         """Serialize to a JSON-safe dict."""
         return {
-            "dims": list(self.dims),
+            "dims": list(self.dims) if self.outer_dims_set else None,
             "parameters": {k: _serialize(v) for k, v in self.parameters.items()},
         }
 
@@ -200,7 +391,8 @@ class ComponentPrior:
     def from_dict(cls, data: dict[str, Any]) -> ComponentPrior:
         """Rebuild from :meth:`to_dict` output."""
         parameters = {k: _deserialize(v) for k, v in data["parameters"].items()}
-        return cls(dims=tuple(data["dims"]), **parameters)
+        dims = data["dims"]
+        return cls(dims=None if dims is None else tuple(dims), **parameters)
 
     def __eq__(self, other: object) -> bool:
         """Equal when the class and the serialized form agree."""
@@ -254,15 +446,20 @@ class StickBreakingWeights(ComponentPrior):
 
     Examples
     --------
-    .. code-block:: python
-
-        import pymc as pm
-        from pmm_mixture.priors import StickBreakingWeights
-
-        coords = {"channel": ["tv"], "component": [0, 1, 2, 3]}
-        with pm.Model(coords=coords):
-            weights = StickBreakingWeights(alpha=0.5).create_variable("w")
-        assert abs(pm.draw(weights).sum() - 1) < 1e-12
+    >>> import pymc as pm
+    >>> from pmm_mixture.priors import StickBreakingWeights
+    >>> coords = {
+    ...     "channel": ["tv"],
+    ...     "component": [0, 1, 2, 3],
+    ...     "component_step": [0, 1, 2],
+    ... }
+    >>> with pm.Model(coords=coords) as model:
+    ...     weights = StickBreakingWeights(alpha=0.5).create_variable("w")
+    >>> model.named_vars_to_dims["w_stick"]
+    ('channel', 'component_step')
+    >>> draws = pm.draw(weights, draws=10, random_seed=1)
+    >>> bool(abs(draws.sum(-1) - 1).max() < 1e-12)
+    True
 
     """
 
@@ -271,7 +468,7 @@ class StickBreakingWeights(ComponentPrior):
     def __init__(
         self,
         alpha: float | Prior = 0.15,
-        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        dims: tuple[str, ...] | str | None = ("channel", COMPONENT_DIM),
         min_remainder: float | None = None,
     ) -> None:
         if not hasattr(alpha, "create_variable") and not float(alpha) > 0:
@@ -289,7 +486,7 @@ class StickBreakingWeights(ComponentPrior):
 
     def _build(self, name: str, n_components: int) -> XTensorVariable:
         if n_components == 1:
-            ones = as_xtensor(np.ones(1), dims=(COMPONENT_DIM,))
+            ones = as_xtensor(np.ones(1), dims=(self.component_dim,))
             zeros = _zeros(self.outer_dims)
             return pmd.Deterministic(
                 name, (ones + zeros).transpose(*self.dims), dims=self.dims
@@ -298,7 +495,7 @@ class StickBreakingWeights(ComponentPrior):
         # v ~ Beta(1, alpha) is sampled as S = -log(1 - v) ~ Exponential(alpha):
         # the same prior, but log(S) has a light upper tail where logit(v) has
         # a heavy one (rate alpha), which NUTS explores badly for small alpha.
-        step_dims = (*self.outer_dims, STEP_DIM)
+        step_dims = (*self.outer_dims, self.step_dim)
         min_remainder = self.parameters.get("min_remainder")
         if min_remainder is None:
             log_breaks = pmd.Exponential(f"{name}_stick", lam=alpha, dims=step_dims)
@@ -312,14 +509,14 @@ class StickBreakingWeights(ComponentPrior):
                 -ptx.math.log1p(-uniform * cdf_at_max) / alpha,
                 dims=step_dims,
             )
-        log_breaks = log_breaks.rename({STEP_DIM: COMPONENT_DIM})
+        log_breaks = log_breaks.rename({self.step_dim: self.component_dim})
         breaks = -ptx.math.expm1(-log_breaks)
-        one = ptx.ones_like(breaks.isel({COMPONENT_DIM: slice(0, 1)}))
+        one = ptx.ones_like(breaks.isel({self.component_dim: slice(0, 1)}))
         # w = (v_1, ..., v_{K-1}, 1) * (1, r_1, ..., r_{K-1}),
         # r_k = prod_{j<=k} (1 - v_j) = exp(-sum_{j<=k} S_j)
-        remaining = ptx.math.exp(-log_breaks.cumsum(COMPONENT_DIM))
-        weights = ptx.concat([breaks, one], dim=COMPONENT_DIM) * ptx.concat(
-            [one, remaining], dim=COMPONENT_DIM
+        remaining = ptx.math.exp(-log_breaks.cumsum(self.component_dim))
+        weights = ptx.concat([breaks, one], dim=self.component_dim) * ptx.concat(
+            [one, remaining], dim=self.component_dim
         )
         return pmd.Deterministic(name, weights.transpose(*self.dims), dims=self.dims)
 
@@ -340,14 +537,16 @@ class DirichletWeights(ComponentPrior):
 
     Examples
     --------
-    .. code-block:: python
-
-        from pmm_mixture import MixtureHillSaturation
-        from pmm_mixture.priors import DirichletWeights
-
-        saturation = MixtureHillSaturation(
-            n_components=4, priors={"weights": DirichletWeights(concentration=0.3)}
-        )
+    >>> from pmm_mixture import MixtureHillSaturation
+    >>> from pmm_mixture.priors import DirichletWeights
+    >>> saturation = MixtureHillSaturation(
+    ...     n_components=4, priors={"weights": DirichletWeights(concentration=0.3)}
+    ... )
+    >>> prior = saturation.sample_prior(
+    ...     coords={"channel": ["tv", "radio"]}, draws=10, random_seed=1
+    ... )
+    >>> bool(abs(prior["saturation_weights"].sum("component") - 1).max() < 1e-9)
+    True
     """
 
     parameter_names = ("concentration",)
@@ -355,7 +554,7 @@ class DirichletWeights(ComponentPrior):
     def __init__(
         self,
         concentration: float | Sequence[float] | np.ndarray = 0.5,
-        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        dims: tuple[str, ...] | str | None = ("channel", COMPONENT_DIM),
     ) -> None:
         values = np.asarray(concentration, dtype=float)
         if values.ndim > 1 or not (values > 0).all():
@@ -374,8 +573,8 @@ class DirichletWeights(ComponentPrior):
                 f"{n_components} components."
             )
         a = np.broadcast_to(concentration, (n_components,)).copy()
-        a = as_xtensor(a, dims=(COMPONENT_DIM,))
-        return pmd.Dirichlet(name, a=a, core_dims=COMPONENT_DIM, dims=self.dims)
+        a = as_xtensor(a, dims=(self.component_dim,))
+        return pmd.Dirichlet(name, a=a, core_dims=self.component_dim, dims=self.dims)
 
     @classmethod
     def from_prior(cls, prior: Prior) -> DirichletWeights:
@@ -420,16 +619,22 @@ class OrderedKappa(ComponentPrior):
 
     Examples
     --------
-    .. code-block:: python
+    >>> import numpy as np
+    >>> from pymc_extras.prior import Prior
+    >>> from pmm_mixture.priors import OrderedKappa
+    >>> kappa = OrderedKappa(
+    ...     log_first=Prior("Normal", mu=np.log(0.1), sigma=0.5),
+    ...     log_gap=Prior("Gamma", alpha=3, beta=4),
+    ... )
+    >>> kappa.outer_dims, kappa.component_dim, kappa.step_dim
+    (('channel',), 'component', 'component_step')
 
-        import numpy as np
-        from pymc_extras.prior import Prior
-        from pmm_mixture.priors import OrderedKappa
+    A gap prior that can be negative would not order kappa:
 
-        kappa = OrderedKappa(
-            log_first=Prior("Normal", mu=np.log(0.1), sigma=0.5),
-            log_gap=Prior("Gamma", alpha=3, beta=4),
-        )
+    >>> OrderedKappa(log_gap=Prior("Normal"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: OrderedKappa's log_gap prior must have positive support...
 
     """
 
@@ -440,7 +645,7 @@ class OrderedKappa(ComponentPrior):
         self,
         log_first: Prior | None = None,
         log_gap: Prior | None = None,
-        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        dims: tuple[str, ...] | str | None = ("channel", COMPONENT_DIM),
     ) -> None:
         log_first = log_first or Prior(
             "TruncatedNormal",
@@ -465,16 +670,18 @@ class OrderedKappa(ComponentPrior):
             f"{name}_log_first",
         )
         log_first = as_xtensor(log_first) + _zeros(self.outer_dims)
-        log_kappa = log_first.expand_dims(COMPONENT_DIM)
+        log_kappa = log_first.expand_dims(self.component_dim)
         if n_components > 1:
             gaps = _create(
-                _with_dims(self.parameters["log_gap"], (*self.outer_dims, STEP_DIM)),
+                _with_dims(
+                    self.parameters["log_gap"], (*self.outer_dims, self.step_dim)
+                ),
                 f"{name}_log_gap",
             )
-            rest = log_first + gaps.rename({STEP_DIM: COMPONENT_DIM}).cumsum(
-                COMPONENT_DIM
+            rest = log_first + gaps.rename({self.step_dim: self.component_dim}).cumsum(
+                self.component_dim
             )
-            log_kappa = ptx.concat([log_kappa, rest], dim=COMPONENT_DIM)
+            log_kappa = ptx.concat([log_kappa, rest], dim=self.component_dim)
         kappa = ptx.math.exp(log_kappa)
         return pmd.Deterministic(name, kappa.transpose(*self.dims), dims=self.dims)
 
@@ -505,13 +712,19 @@ class PooledSlope(ComponentPrior):
 
     Examples
     --------
-    .. code-block:: python
+    One model-level mean instead of one per channel:
 
-        from pymc_extras.prior import Prior
-        from pmm_mixture.priors import PooledSlope
-
-        # one model-level mean instead of one per channel
-        slope = PooledSlope(log_mu=Prior("Normal", mu=0.4, sigma=0.3, dims=()))
+    >>> import pymc as pm
+    >>> from pymc_extras.prior import Prior
+    >>> from pmm_mixture.priors import PooledSlope
+    >>> slope = PooledSlope(log_mu=Prior("Normal", mu=0.4, sigma=0.3, dims=()))
+    >>> coords = {"channel": ["tv", "radio"], "component": [0, 1]}
+    >>> with pm.Model(coords=coords) as model:
+    ...     variable = slope.create_variable("slope")
+    >>> model.named_vars_to_dims.get("slope_log_mu", ())
+    ()
+    >>> bool((pm.draw(variable, draws=5, random_seed=1) > 0).all())
+    True
 
     """
 
@@ -521,7 +734,7 @@ class PooledSlope(ComponentPrior):
         self,
         log_mu: Prior | None = None,
         log_sigma: Prior | None = None,
-        dims: tuple[str, ...] | str = ("channel", COMPONENT_DIM),
+        dims: tuple[str, ...] | str | None = ("channel", COMPONENT_DIM),
     ) -> None:
         log_mu = log_mu or Prior("Normal", mu=float(np.log(1.5)), sigma=0.35)
         log_sigma = log_sigma or Prior("HalfNormal", sigma=0.3)

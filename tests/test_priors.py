@@ -15,7 +15,9 @@ from pmm_mixture.priors import (
     OrderedKappa,
     PooledSlope,
     StickBreakingWeights,
+    component_dims_for_prefix,
     ensure_component_coords,
+    rename_component_dims,
 )
 
 CHANNELS = ["tv", "search", "social"]
@@ -213,6 +215,94 @@ def test_dims_must_end_with_component():
         OrderedKappa(dims=("channel",))
     with pytest.raises(ValueError, match="dims ending in 'component'"):
         StickBreakingWeights(dims=(COMPONENT_DIM, "channel"))
+    with pytest.raises(ValueError, match="no other component dim"):
+        OrderedKappa(dims=("channel", STEP_DIM, COMPONENT_DIM))
+    with pytest.raises(ValueError, match="dims ending in 'component'"):
+        PooledSlope(dims=("b_component", COMPONENT_DIM))
+
+
+@pytest.mark.parametrize("factory", [StickBreakingWeights, OrderedKappa, PooledSlope])
+def test_string_dims_are_one_dim(factory):
+    # a string used to be stored as it was and read letter by letter
+    assert factory(dims=COMPONENT_DIM).dims == (COMPONENT_DIM,)
+    prior = factory()
+    prior.dims = ["geo", COMPONENT_DIM]  # any sequence, stored as a tuple
+    assert prior.dims == ("geo", COMPONENT_DIM)
+    values = draw(prior, 2, draws=3, coords={"geo": ["a", "b"]})
+    assert values.shape == (3, 2, 2)
+    # as Transformation.set_dims_for_all_priors assigns: one dim, refused
+    # because the component dim is missing (not stored as "c", "h", ...)
+    with pytest.raises(ValueError, match=r"got dims=\('channel',\)"):
+        prior.dims = "channel"
+    assert prior.dims == ("geo", COMPONENT_DIM)
+
+
+def test_unset_outer_dims():
+    prior = StickBreakingWeights(dims=None)
+    assert (prior.dims, prior.outer_dims, prior.outer_dims_set) == (
+        (COMPONENT_DIM,),
+        (),
+        False,
+    )
+    assert deserialize(json.loads(json.dumps(prior.to_dict()))) == prior
+    assert prior != StickBreakingWeights(dims=(COMPONENT_DIM,))
+    values = draw(prior, 3, draws=20)
+    assert values.shape == (20, 3)
+    np.testing.assert_allclose(values.sum(-1), 1.0)
+    # the class default keeps its explicit dims (and serialized form)
+    assert StickBreakingWeights(alpha=0.3).to_dict()["dims"] == [
+        "channel",
+        COMPONENT_DIM,
+    ]
+
+
+def test_component_dims_for_a_prefix():
+    assert component_dims_for_prefix("saturation") == (COMPONENT_DIM, STEP_DIM)
+    assert component_dims_for_prefix("tv") == ("tv_component", "tv_component_step")
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        StickBreakingWeights(alpha=0.5, dims=("channel", "tv_component")),
+        StickBreakingWeights(alpha=0.5, min_remainder=0.01, dims="tv_component"),
+        DirichletWeights(concentration=[0.5, 1.0, 2.0], dims="tv_component"),
+        OrderedKappa(dims=("channel", "tv_component")),
+        PooledSlope(dims=("channel", "tv_component")),
+    ],
+)
+def test_prefixed_component_dims(factory):
+    coords = {"channel": CHANNELS}
+    with pm.Model(coords=coords) as model:
+        ensure_component_coords(model, 3, "tv_component")
+        variable = factory.create_variable("v")
+    assert set(model.coords) == {"channel", "tv_component", "tv_component_step"}
+    used = {d for dims in model.named_vars_to_dims.values() for d in dims}
+    assert not used & {COMPONENT_DIM, STEP_DIM}
+    values = pm.draw(variable, draws=5, random_seed=1)
+    assert values.shape[-1] == 3
+    if isinstance(factory, OrderedKappa):
+        assert (np.diff(values, axis=-1) > 0).all()
+
+
+def test_rename_component_dims():
+    hyper = Prior("Normal", mu=0.0, sigma=1.0, dims=(COMPONENT_DIM,))
+    prior = Prior("Normal", mu=hyper, sigma=1.0, dims=("channel", COMPONENT_DIM))
+    renamed = rename_component_dims(prior, "tv_component")
+    assert renamed.dims == ("channel", "tv_component")
+    assert renamed.parameters["mu"].dims == ("tv_component",)
+    assert prior.dims == ("channel", COMPONENT_DIM)  # not mutated
+    kappa = OrderedKappa(
+        log_gap=Prior("Gamma", alpha=2, beta=2, dims=("channel", STEP_DIM))
+    )
+    renamed = rename_component_dims(kappa, "tv_component")
+    assert renamed.dims == ("channel", "tv_component")
+    assert renamed.parameters["log_gap"].dims == ("channel", "tv_component_step")
+    assert kappa.dims == ("channel", COMPONENT_DIM)
+    unset = rename_component_dims(PooledSlope(dims=None), "tv_component")
+    assert (unset.dims, unset.outer_dims_set) == (("tv_component",), False)
+    # nothing to rename: the same object
+    assert rename_component_dims(kappa, COMPONENT_DIM) is kappa
 
 
 def test_invalid_hyperparameters():

@@ -17,7 +17,7 @@ from pmm_mixture import (
     PooledSlope,
     StickBreakingWeights,
 )
-from pmm_mixture.priors import COMPONENT_DIM
+from pmm_mixture.priors import COMPONENT_DIM, STEP_DIM
 
 CHANNELS = ["tv", "search"]
 X_GRID = np.array([0.0, 0.05, 0.2, 0.5, 1.0, 1.7])
@@ -82,7 +82,10 @@ def test_mixture_function_matches_numpy():
 
 
 def test_variables_and_dims_in_a_model():
-    saturation = MixtureHillSaturation(n_components=4)
+    # as the MMM sets them: the component parameters per channel
+    saturation = MixtureHillSaturation(n_components=4).with_default_prior_dims(
+        ("channel",)
+    )
     with pm.Model(coords={"channel": CHANNELS}) as model:
         saturation.apply(xt(np.ones((5, 2)), ("date", "channel")), core_dim="date")
     dims = model.named_vars_to_dims
@@ -117,7 +120,9 @@ def test_sample_curve_and_plot_curve():
     import matplotlib
 
     matplotlib.use("Agg")
-    saturation = MixtureHillSaturation(n_components=3)
+    saturation = MixtureHillSaturation(n_components=3).with_default_prior_dims(
+        "channel"
+    )
     prior = saturation.sample_prior(coords={"channel": CHANNELS}, draws=20)
     curve = saturation.sample_curve(prior, max_value=2.0, num_points=30)
     assert curve.sizes["x"] == 30
@@ -145,13 +150,13 @@ def test_unknown_prior_name():
         MixtureHillSaturation(priors={"saturation_kappa": OrderedKappa()})
 
 
-@pytest.mark.parametrize("name", ["weights", "kappa", "slope"])
+@pytest.mark.parametrize("name", ["weights", "kappa"])
 def test_component_prior_needs_component_dim(name):
     prior = Prior("HalfNormal", dims=("channel",))
     with pytest.raises(
         ValueError, match=f"The '{name}' prior .* needs the 'component'"
     ):
-        MixtureHillSaturation(n_components=1, priors={name: prior})
+        MixtureHillSaturation(n_components=3, priors={name: prior})
 
 
 def test_kappa_prior_that_cannot_be_ordered():
@@ -287,3 +292,286 @@ def test_model_config_priors_are_checked_too():
     assert replaced.saturation.function_priors["slope"].parameters["log_mu"] == Prior(
         "Normal", mu=1
     )
+
+
+# ---------------------------------------------------------------------------
+# PyMC-Marketing's contract for saturations (scripts/upstream/contract_tests.sh
+# runs upstream's own tests on the mixture). Each test below failed before the
+# fix it is named after; the MMM names test guards what must not change.
+# ---------------------------------------------------------------------------
+
+BETA = np.array([2.0, 0.5])
+WEIGHTS = np.array([[0.2, 0.5, 0.3], [0.6, 0.4, 0.0]])
+KAPPA = np.array([[0.1, 0.4, 1.2], [0.3, 0.9, 2.0]])
+SLOPE = np.array([[3.0, 1.0, 2.0], [0.8, 4.0, 1.5]])
+
+
+def mixture_parameters():
+    return {
+        "beta": xt(BETA, ("channel",)),
+        "weights": xt(WEIGHTS, ("channel", COMPONENT_DIM)),
+        "kappa": xt(KAPPA, ("channel", COMPONENT_DIM)),
+        "slope": xt(SLOPE, ("channel", COMPONENT_DIM)),
+    }
+
+
+@pytest.mark.parametrize(
+    "dims", [("date", "channel"), ("channel", "date"), ("date", "geo", "channel")]
+)
+def test_output_keeps_the_input_dim_order(dims):
+    expected = numpy_mixture(X_GRID, BETA, WEIGHTS, KAPPA, SLOPE)  # (date, channel)
+    x = xr.DataArray(np.tile(X_GRID[:, None], (1, 2)), dims=("date", "channel"))
+    if "geo" in dims:
+        x = x.expand_dims(geo=2)
+        expected = expected[:, :, None].repeat(2, axis=-1)
+    values = x.transpose(*dims).values
+    y = MixtureHillSaturation(n_components=3).function(
+        xt(values, dims), **mixture_parameters()
+    )
+    assert y.type.dims == dims
+    np.testing.assert_allclose(
+        y.transpose("date", "channel", ...).eval(),
+        expected,
+        rtol=1e-12,
+    )
+
+
+def test_apply_keeps_the_input_dim_order():
+    saturation = MixtureHillSaturation(n_components=2).with_default_prior_dims(
+        "channel"
+    )
+    with pm.Model(coords={"channel": CHANNELS}):
+        y = saturation.apply(xt(np.ones((5, 2)), ("date", "channel")), core_dim="date")
+    assert y.type.dims == ("date", "channel")
+
+
+def test_string_dims_are_one_dim():
+    saturation = MixtureHillSaturation(n_components=2).set_dims_for_all_priors(
+        "channel"
+    )
+    priors = saturation.function_priors
+    assert priors["beta"].dims == ("channel",)
+    for name in ("weights", "kappa", "slope"):
+        assert priors[name].dims == ("channel", COMPONENT_DIM), name
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        saturation.apply(xt(np.ones((3, 2)), ("date", "channel")), core_dim="date")
+    assert model.named_vars_to_dims["saturation_kappa_log_gap"] == ("channel", STEP_DIM)
+    # with_default_prior_dims reads a string as one dim too
+    defaults = MixtureHillSaturation().with_default_prior_dims("channel")
+    assert defaults.function_priors["beta"].dims == ("channel",)
+    assert defaults.function_priors["kappa"].dims == ("channel", COMPONENT_DIM)
+
+
+def test_set_dims_for_all_priors_keeps_the_component_dim():
+    kappa = Prior("HalfNormal", dims=("channel", COMPONENT_DIM))
+    saturation = MixtureHillSaturation(n_components=1, priors={"kappa": kappa})
+    saturation.set_dims_for_all_priors(("geo", "channel"))
+    priors = saturation.function_priors
+    assert priors["beta"].dims == ("geo", "channel")
+    assert priors["kappa"].dims == ("geo", "channel", COMPONENT_DIM)
+    assert priors["weights"].dims == ("geo", "channel", COMPONENT_DIM)
+    assert priors["slope"].dims == ("geo", "channel", COMPONENT_DIM)
+    assert kappa.dims == ("channel", COMPONENT_DIM)  # the user's prior is a copy
+
+
+def test_sample_prior_without_coords():
+    saturation = MixtureHillSaturation(n_components=3)
+    prior = saturation.sample_prior(draws=10, random_seed=1)
+    assert prior["saturation_beta"].dims == ("chain", "draw")
+    assert prior["saturation_weights"].dims == ("chain", "draw", COMPONENT_DIM)
+    np.testing.assert_allclose(prior["saturation_weights"].sum(COMPONENT_DIM), 1.0)
+    curve = saturation.sample_curve(prior, num_points=7)
+    assert curve.dims == ("chain", "draw", "x")
+    # beta is the response at x = 1 whatever the components
+    np.testing.assert_allclose(curve.isel(x=-1), prior["saturation_beta"], rtol=1e-10)
+
+
+def test_sample_prior_names_the_missing_coords():
+    saturation = MixtureHillSaturation(
+        priors={"beta": Prior("HalfNormal", dims=("geo", "channel"))}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"needs coords for the dims \['geo'\] of its priors \(beta\): pass "
+        r"them as coords=\{'geo': \[\.\.\.\]\}",
+    ):
+        saturation.sample_prior(coords={"channel": CHANNELS})
+
+
+def test_parameters_without_the_component_dim():
+    # upstream's broadcast test: every parameter per channel, none per
+    # component; the curve is then one Hill curve with beta at x = 1
+    beta, kappa, slope = np.array([1.3, 0.4]), np.array([0.3, 0.8]), [2.5, 0.7]
+    per_channel = {
+        "beta": xt(beta, ("channel",)),
+        "weights": xt([0.3, 0.5], ("channel",)),
+        "kappa": xt(kappa, ("channel",)),
+        "slope": xt(slope, ("channel",)),
+    }
+    x = xt(np.tile(X_GRID[:, None], (1, 2)), ("x", "channel"))
+    y = MixtureHillSaturation(n_components=3).function(x, **per_channel)
+    assert y.type.dims == ("x", "channel")
+    expected = numpy_mixture(
+        X_GRID, beta, np.ones((2, 1)), kappa[:, None], np.array(slope)[:, None]
+    )
+    np.testing.assert_allclose(y.eval(), expected, rtol=1e-12)
+    # plain numbers too (upstream's time-varying lift-test check)
+    scalar = MixtureHillSaturation().function(
+        xr.DataArray(X_GRID, dims=("x",)), beta=0.5, weights=0.5, kappa=0.5, slope=0.5
+    )
+    np.testing.assert_allclose(
+        scalar.eval(),
+        numpy_mixture(X_GRID, 0.5, np.ones(1), np.full(1, 0.5), np.full(1, 0.5))[:, 0],
+        rtol=1e-12,
+    )
+
+
+def test_one_component_with_plain_channel_priors():
+    saturation = MixtureHillSaturation(
+        n_components=1,
+        priors={
+            "kappa": Prior("HalfNormal", sigma=1.0, dims="channel"),
+            "slope": Prior("Gamma", alpha=3.0, beta=2.0, dims="channel"),
+        },
+    )
+    prior = saturation.sample_prior(
+        coords={"channel": CHANNELS}, draws=20, random_seed=2
+    )
+    assert prior["saturation_kappa"].dims == ("chain", "draw", "channel")
+    curve = saturation.sample_curve(prior, max_value=2.0, num_points=9)
+    x = curve["x"]
+    beta, kappa = prior["saturation_beta"], prior["saturation_kappa"]
+    slope = prior["saturation_slope"]
+    hill = x**slope / (kappa**slope + x**slope)
+    expected = beta * (1 + kappa**slope) * hill  # HillSaturation, beta at x = 1
+    xr.testing.assert_allclose(curve, expected.transpose(*curve.dims), rtol=1e-9)
+
+
+def test_slope_shared_by_the_components():
+    saturation = MixtureHillSaturation(
+        n_components=3, priors={"slope": Prior("Gamma", alpha=3.0, beta=2.0)}
+    ).with_default_prior_dims("channel")
+    assert saturation.function_priors["slope"].dims == ("channel",)
+    prior = saturation.sample_prior(coords={"channel": CHANNELS}, draws=5)
+    assert prior["saturation_slope"].dims == ("chain", "draw", "channel")
+    shared = np.array([2.0, 0.9])
+    y = saturation.function(
+        xt(np.tile(X_GRID[:, None], (1, 2)), ("x", "channel")),
+        **{**mixture_parameters(), "slope": xt(shared, ("channel",))},
+    )
+    expected = numpy_mixture(
+        X_GRID, BETA, WEIGHTS, KAPPA, np.repeat(shared[:, None], 3, axis=1)
+    )
+    np.testing.assert_allclose(y.eval(), expected, rtol=1e-12)
+
+
+def test_component_dims_follow_the_prefix():
+    default = MixtureHillSaturation()
+    assert (default.component_dim, default.step_dim) == (COMPONENT_DIM, STEP_DIM)
+    saturation = MixtureHillSaturation(
+        n_components=1,
+        prefix="tv_sat",
+        priors={
+            "kappa": Prior("HalfNormal", dims=("channel", COMPONENT_DIM)),
+            "weights": StickBreakingWeights(),
+        },
+    )
+    assert saturation.component_dim == "tv_sat_component"
+    assert saturation.reduced_dims == {"tv_sat_component", "tv_sat_component_step"}
+    assert saturation.function_priors["kappa"].dims == ("channel", "tv_sat_component")
+    assert saturation.function_priors["weights"].dims == ("channel", "tv_sat_component")
+    data = json.loads(json.dumps(serialization.serialize(saturation)))
+    assert serialization.deserialize(data) == saturation
+
+
+def draw_named(model, names, seed):
+    """One prior draw of model variables, as DataArrays with their dims."""
+    tensors = [getattr(model[n], "values", model[n]) for n in names]
+    values = pm.draw(tensors, random_seed=seed)
+    return {
+        n: xr.DataArray(v, dims=model.named_vars_to_dims[n])
+        for n, v in zip(names, values, strict=True)
+    }
+
+
+def test_two_mixtures_in_one_model():
+    import pymc.dims as pmd
+
+    x = np.tile(X_GRID[:, None], (1, 2))
+    first = MixtureHillSaturation(n_components=2).with_default_prior_dims("channel")
+    second = MixtureHillSaturation(
+        n_components=3, prefix="saturation_b"
+    ).with_default_prior_dims("channel")
+    coords = {"channel": CHANNELS, "date": range(len(X_GRID))}
+    with pm.Model(coords=coords) as model:
+        data = xt(x, ("date", "channel"))
+        pmd.Deterministic("first", first.apply(data, core_dim="date"))
+        pmd.Deterministic("second", second.apply(data, core_dim="date"))
+    dims = model.named_vars_to_dims
+    assert dims["saturation_weights"] == ("channel", COMPONENT_DIM)
+    assert dims["saturation_weights_stick"] == ("channel", STEP_DIM)
+    assert dims["saturation_b_weights"] == ("channel", "saturation_b_component")
+    assert dims["saturation_b_weights_stick"] == (
+        "channel",
+        "saturation_b_component_step",
+    )
+    assert dims["saturation_b_kappa_log_gap"] == (
+        "channel",
+        "saturation_b_component_step",
+    )
+    assert len(model.coords[COMPONENT_DIM]) == 2
+    assert len(model.coords["saturation_b_component"]) == 3
+    assert dims["first"] == dims["second"] == ("date", "channel")
+
+    for prefix, name in (("saturation", "first"), ("saturation_b", "second")):
+        params = [f"{prefix}_{p}" for p in ("beta", "weights", "kappa", "slope")]
+        draw = draw_named(model, [*params, name], seed=5)
+        beta, weights, kappa, slope = (
+            draw[p].transpose("channel", ...).values for p in params
+        )
+        np.testing.assert_allclose(
+            draw[name].values,
+            numpy_mixture(X_GRID, beta, weights, kappa, slope),
+            rtol=1e-10,
+        )
+
+
+def test_mmm_variable_names_and_dims_unchanged():
+    # what cached fits, summary code and notebooks read (default prefix)
+    import pandas as pd
+    from pymc_marketing.mmm import MMM, GeometricAdstock
+
+    rng = np.random.default_rng(0)
+    n = 12
+    X = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="W-MON"),
+            "tv": rng.uniform(0.1, 1.0, n),
+            "search": rng.uniform(0.1, 1.0, n),
+        }
+    )
+    y = pd.Series(rng.uniform(1.0, 2.0, n), name="y")
+    mmm = MMM(
+        date_column="date",
+        channel_columns=CHANNELS,
+        target_column="y",
+        adstock=GeometricAdstock(l_max=2),
+        saturation=MixtureHillSaturation(n_components=3),
+    )
+    mmm.build_model(X, y)
+    expected = {
+        "saturation_beta": ("channel",),
+        "saturation_weights": ("channel", COMPONENT_DIM),
+        "saturation_weights_stick": ("channel", STEP_DIM),
+        "saturation_kappa": ("channel", COMPONENT_DIM),
+        "saturation_kappa_log_first": ("channel",),
+        "saturation_kappa_log_gap": ("channel", STEP_DIM),
+        "saturation_slope": ("channel", COMPONENT_DIM),
+        "saturation_slope_log_mu": ("channel",),
+        "saturation_slope_offset": ("channel", COMPONENT_DIM),
+    }
+    dims = mmm.model.named_vars_to_dims
+    assert {name: dims.get(name) for name in expected} == expected
+    assert "saturation_slope_log_sigma" in mmm.model.named_vars
+    assert mmm.model.coords[COMPONENT_DIM] == (0, 1, 2)
+    assert dims["channel_contribution"] == ("date", "channel")
