@@ -69,13 +69,13 @@ def truth_vs_fit(data: SyntheticMMMData, table: pd.DataFrame) -> pd.DataFrame:
             if i < len(fitted):
                 fit = fitted.iloc[i]
                 row |= {
-                    "weight": fit["weight_mean"],
+                    "weight": fit["weight_median"],
                     "weight_94hdi": f"[{fit['weight_hdi_low']:.2f}, "
                     f"{fit['weight_hdi_high']:.2f}]",
-                    "kappa_spend": fit["kappa_spend_mean"],
+                    "kappa_spend": fit["kappa_spend_median"],
                     "kappa_spend_94hdi": f"[{fit['kappa_spend_hdi_low']:.0f}, "
                     f"{fit['kappa_spend_hdi_high']:.0f}]",
-                    "slope": fit["slope_mean"],
+                    "slope": fit["slope_median"],
                 }
             rows.append(row)
     return pd.DataFrame(rows).set_index(["channel", "segment"])

@@ -80,7 +80,7 @@ def plot_channel_curves(
         model, max_value=max_value, n_points=n_points, prefix=prefix
     )
     total, components = curves["total"], curves["components"]
-    weight_mean = model_weights_mean(model, prefix)
+    weight_median = model_weights_median(model, prefix)
     active = active_components(
         _mixture_variable(_posterior(model), prefix, "weights"), threshold
     )
@@ -112,7 +112,7 @@ def plot_channel_curves(
             total=total,
             components=components,
             hdi=hdi,
-            weight_mean=weight_mean,
+            weight_median=weight_median,
             active=active,
             observed=observed,
             truth=None if truth is None else truth.get(str(sel["channel"])),
@@ -122,9 +122,9 @@ def plot_channel_curves(
     return fig, axes
 
 
-def model_weights_mean(model: Any, prefix: str = "saturation") -> xr.DataArray:
-    """Posterior mean of the component weights."""
-    return _mixture_variable(_posterior(model), prefix, "weights").mean(SAMPLE_DIMS)
+def model_weights_median(model: Any, prefix: str = "saturation") -> xr.DataArray:
+    """Posterior median of the component weights (as the tables report)."""
+    return _mixture_variable(_posterior(model), prefix, "weights").median(SAMPLE_DIMS)
 
 
 def _plot_panel(
@@ -134,7 +134,7 @@ def _plot_panel(
     total: xr.DataArray,
     components: xr.DataArray,
     hdi: xr.DataArray,
-    weight_mean: xr.DataArray,
+    weight_median: xr.DataArray,
     active: xr.DataArray,
     observed: xr.DataArray | None,
     truth: Any,
@@ -151,7 +151,7 @@ def _plot_panel(
         label=f"{hdi_prob:.0%} HDI",
     )
     ax.plot(spend, total.sel(sel).mean(SAMPLE_DIMS).values, color="C0", label="fitted")
-    weights = weight_mean.sel(_only(sel, weight_mean.dims))
+    weights = weight_median.sel(_only(sel, weight_median.dims))
     is_active = active.sel(_only(sel, active.dims))
     component_mean = components.sel(sel).mean(SAMPLE_DIMS)
     for k in component_mean[COMPONENT_DIM].values:
@@ -205,7 +205,7 @@ def plot_weights_forest(
     figsize: tuple[float, float] | None = None,
     prefix: str = "saturation",
 ) -> tuple[Figure, Axes]:
-    """Forest plot of the component weights: posterior mean and HDI per channel.
+    """Forest plot of the component weights: posterior median and HDI per channel.
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ def plot_weights_forest(
     other = [d for d in weights.dims if d not in (*SAMPLE_DIMS, COMPONENT_DIM)]
     stacked = weights.stack(row=[*other, COMPONENT_DIM])
     hdi = az.hdi(stacked, prob=hdi_prob, dim=list(SAMPLE_DIMS))
-    mean = stacked.mean(SAMPLE_DIMS)
+    median = stacked.median(SAMPLE_DIMS)
     n_rows = stacked.sizes["row"]
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize or (6.0, 0.35 * n_rows + 1.2))
@@ -239,7 +239,7 @@ def plot_weights_forest(
         groups,
         hdi.sel(ci_bound="lower").values,
         hdi.sel(ci_bound="upper").values,
-        mean.values,
+        median.values,
         strict=True,
     ):
         ax.hlines(y, low, high, color=colors[group], linewidth=2)
@@ -247,7 +247,7 @@ def plot_weights_forest(
     ax.set_yticks(positions, labels)
     ax.set_xlim(-0.02, 1.02)
     ax.set(
-        xlabel=f"weight (mean and {hdi_prob:.0%} HDI)",
+        xlabel=f"weight (median and {hdi_prob:.0%} HDI)",
         title="Component weights per channel",
     )
     fig.tight_layout()
@@ -299,7 +299,7 @@ def plot_effective_components(
             histtype="step",
             density=True,
             linewidth=1.6,
-            label=f"{label} (mean {values.mean():.2f})",
+            label=f"{label} (median {np.median(values):.2f})",
         )
     ax.set(
         xlabel="effective number of components (exp entropy of the weights)",

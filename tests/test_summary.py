@@ -394,8 +394,8 @@ def test_weights_forest_and_effective_components_plots(tmp_path):
     fig.savefig(tmp_path / "forest.png")
     fig, ax = plot_effective_components(make_idata())
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[0].startswith("tv (mean 1.1") and labels[1].startswith(
-        "search (mean 2."
+    assert labels[0].startswith("tv (median 1.1") and labels[1].startswith(
+        "search (median 2."
     )
     fig.savefig(tmp_path / "effective.png")
     _, given = matplotlib.pyplot.subplots()
