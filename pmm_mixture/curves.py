@@ -25,10 +25,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from pmm_mixture.posterior import get_posterior, mixture_variable
 from pmm_mixture.priors import COMPONENT_DIM
-from pmm_mixture.summary import _mixture_variable, _posterior
-
-SAMPLE_DIMS = ("chain", "draw")
 
 
 def hill(x: xr.DataArray, slope: xr.DataArray, kappa: xr.DataArray) -> xr.DataArray:
@@ -104,11 +102,11 @@ def mixture_curves(
     """
     if not max_value > 0 or n_points < 2:
         raise ValueError("max_value must be positive and n_points at least 2.")
-    posterior = _posterior(model)
+    posterior = get_posterior(model)
     beta = posterior[f"{prefix}_beta"]
-    weights = _mixture_variable(posterior, prefix, "weights")
-    kappa = _mixture_variable(posterior, prefix, "kappa")
-    slope = _mixture_variable(posterior, prefix, "slope")
+    weights = mixture_variable(posterior, prefix, "weights")
+    kappa = mixture_variable(posterior, prefix, "kappa")
+    slope = mixture_variable(posterior, prefix, "slope")
 
     x = xr.DataArray(np.linspace(0.0, max_value, n_points), dims=("x",))
     x = x.assign_coords(x=x.values)

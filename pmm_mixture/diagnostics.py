@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pmm_mixture.curves import SAMPLE_DIMS, mixture_curves
-from pmm_mixture.summary import _mixture_variable, _posterior, active_components
+from pmm_mixture.curves import mixture_curves
+from pmm_mixture.posterior import SAMPLE_DIMS, get_posterior, mixture_variable
+from pmm_mixture.summary import active_components
 
 
 def n_divergences(model: Any) -> int:
@@ -55,7 +56,7 @@ def label_invariant_quantities(
         to the largest scaled spend), ``channel_contribution``, ``beta``, and
         ``log_likelihood`` if the idata has that group.
     """
-    posterior = _posterior(model)
+    posterior = get_posterior(model)
     curve = mixture_curves(
         model, n_points=n_points + 1, original_scale=False, prefix=prefix
     )["total"]
@@ -143,12 +144,12 @@ def active_component_diagnostics(
         Index: ``weights``, ``kappa``, ``slope``; columns as in
         :func:`label_invariant_diagnostics`.
     """
-    posterior = _posterior(model)
-    weights = _mixture_variable(posterior, prefix, "weights")
+    posterior = get_posterior(model)
+    weights = mixture_variable(posterior, prefix, "weights")
     active = active_components(weights, threshold)
     rows = {}
     for name in ("weights", "kappa", "slope"):
-        draws = _mixture_variable(posterior, prefix, name)
+        draws = mixture_variable(posterior, prefix, name)
         mask = active.broadcast_like(draws.isel(chain=0, draw=0, drop=True))
         rows[name] = _summarise(draws.where(mask))
     return pd.DataFrame.from_dict(rows, orient="index")

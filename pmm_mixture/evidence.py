@@ -37,12 +37,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmm_mixture.posterior import SAMPLE_DIMS, get_posterior, mixture_variable
 from pmm_mixture.priors import COMPONENT_DIM
-from pmm_mixture.summary import _mixture_variable, _posterior
 
 __all__ = ["distinct_segments", "segment_evidence"]
 
-SAMPLE_DIMS = ("chain", "draw")
 #: Bayes factor from which a second segment counts as supported.
 SUPPORTED_BF = 3.0
 #: Bayes factor below which the data count against a second segment: they
@@ -145,9 +144,9 @@ def segment_evidence(
         lowered the odds of a second segment) or ``"undetermined"`` (the
         data could not tell).
     """
-    posterior = _posterior(model)
-    weights = _mixture_variable(posterior, prefix, "weights")
-    kappa = _mixture_variable(posterior, prefix, "kappa")
+    posterior = get_posterior(model)
+    weights = mixture_variable(posterior, prefix, "weights")
+    kappa = mixture_variable(posterior, prefix, "kappa")
     options = {"merge": merge, "threshold": threshold}
     counts = _counts(weights, kappa, **options)
     prior = _prior_draws(model, posterior, prior_draws, random_seed)

@@ -28,11 +28,10 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from pmm_mixture.curves import SAMPLE_DIMS, mixture_curves, observed_spend_range
+from pmm_mixture.curves import mixture_curves, observed_spend_range
+from pmm_mixture.posterior import SAMPLE_DIMS, get_posterior, mixture_variable
 from pmm_mixture.priors import COMPONENT_DIM
 from pmm_mixture.summary import (
-    _mixture_variable,
-    _posterior,
     active_components,
     weights_entropy_components,
 )
@@ -82,7 +81,7 @@ def plot_channel_curves(
     total, components = curves["total"], curves["components"]
     weight_median = model_weights_median(model, prefix)
     active = active_components(
-        _mixture_variable(_posterior(model), prefix, "weights"), threshold
+        mixture_variable(get_posterior(model), prefix, "weights"), threshold
     )
     observed = observed_spend_range(model)
     hdi = az.hdi(total, prob=hdi_prob, dim=list(SAMPLE_DIMS))
@@ -124,7 +123,7 @@ def plot_channel_curves(
 
 def model_weights_median(model: Any, prefix: str = "saturation") -> xr.DataArray:
     """Posterior median of the component weights (as the tables report)."""
-    return _mixture_variable(_posterior(model), prefix, "weights").median(SAMPLE_DIMS)
+    return mixture_variable(get_posterior(model), prefix, "weights").median(SAMPLE_DIMS)
 
 
 def _plot_panel(
@@ -220,7 +219,7 @@ def plot_weights_forest(
     -------
     tuple[Figure, Axes]
     """
-    weights = _mixture_variable(_posterior(model), prefix, "weights")
+    weights = mixture_variable(get_posterior(model), prefix, "weights")
     other = [d for d in weights.dims if d not in (*SAMPLE_DIMS, COMPONENT_DIM)]
     stacked = weights.stack(row=[*other, COMPONENT_DIM])
     hdi = az.hdi(stacked, prob=hdi_prob, dim=list(SAMPLE_DIMS))
@@ -278,7 +277,7 @@ def plot_effective_components(
     -------
     tuple[Figure, Axes]
     """
-    weights = _mixture_variable(_posterior(model), prefix, "weights")
+    weights = mixture_variable(get_posterior(model), prefix, "weights")
     effective = weights_entropy_components(weights)
     other = [d for d in effective.dims if d not in SAMPLE_DIMS]
     stacked = (

@@ -56,7 +56,6 @@ from pytensor.xtensor.type import XTensorVariable
 
 from pmm_mixture.priors import (
     COMPONENT_DIM,
-    STEP_DIM,
     ComponentPrior,
     _create,
     _register,
@@ -158,7 +157,7 @@ class PartiallyPooledWeights(ComponentPrior):
 
     def _build(self, name: str, n_components: int) -> XTensorVariable:
         if n_components == 1:
-            ones = as_xtensor(np.ones(1), dims=(COMPONENT_DIM,))
+            ones = as_xtensor(np.ones(1), dims=(self.component_dim,))
             return pmd.Deterministic(
                 name,
                 (ones + _zeros(self.outer_dims)).transpose(*self.dims),
@@ -168,9 +167,9 @@ class PartiallyPooledWeights(ComponentPrior):
         log_breaks = pmd.Exponential(
             f"{name}_stick",
             lam=self.parameters["alpha"],
-            dims=(*shared_outer, STEP_DIM),
-        ).rename({STEP_DIM: COMPONENT_DIM})
-        log_shared = log_stick_breaking_weights(log_breaks)
+            dims=(*shared_outer, self.step_dim),
+        ).rename({self.step_dim: self.component_dim})
+        log_shared = log_stick_breaking_weights(log_breaks, dim=self.component_dim)
         pmd.Deterministic(
             f"{name}_shared",
             ptx.math.exp(log_shared).transpose(*self.shared_dims),
@@ -181,7 +180,7 @@ class PartiallyPooledWeights(ComponentPrior):
         )
         offset = pmd.Normal(f"{name}_offset", mu=0.0, sigma=1.0, dims=self.dims)
         logits = log_shared + sigma * offset
-        weights = ptx.math.softmax(logits, dim=COMPONENT_DIM)
+        weights = ptx.math.softmax(logits, dim=self.component_dim)
         return pmd.Deterministic(name, weights.transpose(*self.dims), dims=self.dims)
 
 

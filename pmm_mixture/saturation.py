@@ -79,6 +79,7 @@ from pmm_mixture.priors import (
     is_component_dim,
     rename_component_dims,
 )
+from pmm_mixture.validation import check_model_data
 
 COMPONENT_PARAMETERS = ("weights", "kappa", "slope")
 DEFAULT_PREFIX = "saturation"
@@ -429,6 +430,9 @@ class MixtureHillSaturation(SaturationTransformation):
         )
 
     def _create_distributions(self, idx=None):
+        # negative or infinite spend and an infinite target fail here, before
+        # any sampling (pmm_mixture.validation names the column and rows)
+        check_model_data(pm.modelcontext(None))
         self._rename_component_dims()
         ensure_component_coords(
             pm.modelcontext(None), self.n_components, self.component_dim

@@ -44,44 +44,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmm_mixture.posterior import (
+    SAMPLE_DIMS,
+    channel_scale,
+    get_posterior,
+    mixture_variable,
+)
 from pmm_mixture.priors import COMPONENT_DIM
-
-SAMPLE_DIMS = ("chain", "draw")
-
-
-def _posterior(model: Any) -> xr.Dataset:
-    idata = getattr(model, "idata", model)
-    posterior = None
-    if idata is not None:
-        try:
-            posterior = idata["posterior"]
-        except (KeyError, TypeError):
-            posterior = None
-    if posterior is None:
-        raise ValueError(
-            "No posterior found: fit the model first (mmm.fit(...)) or pass an "
-            "InferenceData/DataTree with a posterior group."
-        )
-    return posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
-
-
-def _mixture_variable(posterior: xr.Dataset, prefix: str, name: str) -> xr.DataArray:
-    var = f"{prefix}_{name}"
-    if var not in posterior or COMPONENT_DIM not in posterior[var].dims:
-        raise ValueError(
-            f"The posterior has no {var!r} with a {COMPONENT_DIM!r} dim: this "
-            "model was not fitted with MixtureHillSaturation (or uses another "
-            "prefix)."
-        )
-    return posterior[var]
-
-
-def _channel_scale(model: Any) -> xr.DataArray | None:
-    idata = getattr(model, "idata", model)
-    try:
-        return idata["constant_data"]["channel_scale"]
-    except (KeyError, TypeError):
-        return None
 
 
 def _point_and_hdi(
@@ -181,7 +150,7 @@ def effective_components(
         ``n_active_mean``, ``n_entropy_median``, ``n_entropy_hdi_low``,
         ``n_entropy_hdi_high``, ``n_entropy_mean``.
     """
-    weights = _mixture_variable(_posterior(model), prefix, "weights")
+    weights = mixture_variable(get_posterior(model), prefix, "weights")
     active = active_components(weights, threshold)
     entropy = weights_entropy_components(weights)
     n_entropy = _point_and_hdi("n_entropy", entropy, hdi_prob)
@@ -259,13 +228,13 @@ def component_table(
     >>> search["kappa_median"].tolist(), search["active"].tolist()
     ([0.2, 0.8], [True, True])
     """
-    posterior = _posterior(model)
+    posterior = get_posterior(model)
     parameters = {
-        "weight": _mixture_variable(posterior, prefix, "weights"),
-        "kappa": _mixture_variable(posterior, prefix, "kappa"),
-        "slope": _mixture_variable(posterior, prefix, "slope"),
+        "weight": mixture_variable(posterior, prefix, "weights"),
+        "kappa": mixture_variable(posterior, prefix, "kappa"),
+        "slope": mixture_variable(posterior, prefix, "slope"),
     }
-    scale = _channel_scale(model)
+    scale = channel_scale(model)
     if scale is not None:
         parameters["kappa_spend"] = parameters["kappa"] * scale
 
@@ -399,12 +368,12 @@ def segment_report(
       segment 1: 47% of the channel's maximum effect (47%-47%); half-saturates at
       800 per period (800-800), 90% saturated at 2,400
     """
-    posterior = _posterior(model)
-    weights = _mixture_variable(posterior, prefix, "weights")
+    posterior = get_posterior(model)
+    weights = mixture_variable(posterior, prefix, "weights")
     is_active = active_components(weights, threshold)
-    kappa = _mixture_variable(posterior, prefix, "kappa")
-    slope = _mixture_variable(posterior, prefix, "slope")
-    scale = _channel_scale(model)
+    kappa = mixture_variable(posterior, prefix, "kappa")
+    slope = mixture_variable(posterior, prefix, "slope")
+    scale = channel_scale(model)
     scale = 1.0 if scale is None else scale
     # Hill curve reaches a fraction q of its maximum at kappa * (q / (1 - q))^(1/s)
     draws = {

@@ -16,6 +16,11 @@ MODULES = [
     "pmm_mixture.lift_test",
     "pmm_mixture.summary",
     "pmm_mixture.validation",
+    "pmm_mixture.posterior",
+    "pmm_mixture.evidence",
+    "pmm_mixture.pooled_weights",
+    "pmm_mixture.synthetic",
+    "pmm_mixture.curves",
 ]
 
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

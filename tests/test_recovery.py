@@ -9,13 +9,14 @@ stack; the tolerances leave room for other platforms' floating point.
 import numpy as np
 import pytest
 
-from pmm_mixture.curves import SAMPLE_DIMS, mixture_curves
+from pmm_mixture.curves import mixture_curves
 from pmm_mixture.diagnostics import (
     check_convergence,
     label_invariant_diagnostics,
     n_divergences,
 )
 from pmm_mixture.example import build_mmm, with_trend
+from pmm_mixture.posterior import SAMPLE_DIMS
 from pmm_mixture.summary import component_table, effective_components, segment_report
 from pmm_mixture.synthetic import example_two_segment_data
 

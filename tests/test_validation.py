@@ -206,12 +206,6 @@ def assert_words(message, words):
     assert not missing, f"{missing} not in the message:\n{message}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="MixtureHillSaturation._create_distributions does not call "
-    "pmm_mixture.validation.check_model_data yet (one line in saturation.py)",
-)
 def test_building_a_mixture_mmm_runs_the_model_check(example):
     X, y = with_trend(example.X), example.y.copy()
     X.loc[BAD_ROW, "search"] = -100_000.0
