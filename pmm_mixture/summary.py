@@ -266,8 +266,11 @@ class SegmentReport:
         50 % and 90 % of its own maximum), and ``slope``.
     channels : pd.DataFrame
         One row per channel: ``n_segments`` (active), effective number of
-        components (exp-entropy median, HDI and mean) and the ``pruned``
-        components.
+        components (exp-entropy median, HDI and mean), the ``pruned``
+        components and, for a fitted MMM, the evidence on a second segment
+        (``distinct_segments``, ``p_two_prior``, ``p_two_posterior``,
+        ``bayes_factor``, ``second_segment``; see
+        :func:`pmm_mixture.evidence.segment_evidence`).
     hdi_prob : float
         Probability mass of the HDIs.
     """
@@ -306,8 +309,25 @@ class SegmentReport:
                 )
             if row["pruned"]:
                 lines.append(f"  pruned components: {row['pruned']}")
+            if "second_segment" in row.index:
+                lines.append(_evidence_line(row))
             paragraphs.append("\n".join(lines))
         return "\n\n".join(paragraphs)
+
+
+def _evidence_line(row: pd.Series) -> str:
+    """One line on whether the data could show a second distinct segment."""
+    probabilities = (
+        f"probability of two or more distinct segments "
+        f"{row['p_two_posterior']:.2f} against {row['p_two_prior']:.2f} a priori, "
+        f"Bayes factor {row['bayes_factor']:.2g}"
+    )
+    meaning = {
+        "supported": "the data show a second segment",
+        "not supported": "the data speak against a second segment",
+        "undetermined": "these data cannot tell whether there is a second segment",
+    }[row["second_segment"]]
+    return f"  {meaning} ({probabilities})"
 
 
 def segment_report(
@@ -316,6 +336,7 @@ def segment_report(
     threshold: float = 0.05,
     hdi_prob: float = 0.94,
     prefix: str = "saturation",
+    evidence: bool = True,
 ) -> SegmentReport:
     """How many audience segments each channel has, how big, where they saturate.
 
@@ -332,6 +353,12 @@ def segment_report(
     threshold : float, default 0.05
     hdi_prob : float, default 0.94
     prefix : str, default "saturation"
+    evidence : bool, default True
+        For a fitted MMM (which carries its saturation's priors), add per
+        channel whether the data could show a second segment
+        (:func:`pmm_mixture.evidence.segment_evidence`: distinct segments, the
+        prior and posterior probability of two or more, their Bayes factor
+        and a verdict). Skipped for a bare ``idata``.
 
     Returns
     -------
@@ -409,6 +436,15 @@ def segment_report(
         .agg(lambda values: sorted({v for v in values if v is not None}))
     )
     channels["pruned"] = pruned.reindex(channels.index)
+    if evidence and hasattr(model, "saturation"):
+        from pmm_mixture.evidence import segment_evidence
+
+        table = segment_evidence(model, threshold=threshold, prefix=prefix)
+        table = table.rename(columns={"segments": "distinct_segments"})
+        table = (
+            table.reorder_levels(channel_levels) if table.index.nlevels > 1 else table
+        )
+        channels = channels.join(table)
     return SegmentReport(
         segments=segments[active.to_numpy()], channels=channels, hdi_prob=hdi_prob
     )

@@ -102,3 +102,27 @@ def test_verdict_bands():
     assert verdict(10.0, 0.3) == "undetermined"  # large BF, still unlikely
     assert verdict(0.6, 0.2) == "not supported"
     assert verdict(1.0, 0.4) == "undetermined"
+
+
+def test_segment_report_states_the_evidence():
+    from pmm_mixture.summary import segment_report
+
+    rng = np.random.default_rng(2)
+    shape = (2, 200)
+    base = np.array([[0.97, 0.02, 0.01], [0.5, 0.48, 0.02]])
+    weights = np.clip(base + rng.normal(0, 0.005, size=(*shape, 2, 3)), 1e-6, None)
+    weights /= weights.sum(-1, keepdims=True)
+    kappa = np.array([[0.3, 0.9, 2.0], [0.1, 0.5, 1.5]]) * np.ones((*shape, 2, 3))
+    model = fake_model(weights, kappa)
+    slope = xr.full_like(model.idata.posterior["saturation_weights"], 2.0)
+    model.idata.posterior["saturation_slope"] = slope
+    report = segment_report(model)
+    assert report.channels.loc["search", "second_segment"] == "supported"
+    assert report.channels.loc["tv", "distinct_segments"] == 1
+    text = str(report)
+    assert "search: 2 segment(s)" in text
+    assert "the data show a second segment" in text
+    assert "the data speak against a second segment" in text
+    # a bare idata has no priors to compare with: no evidence, no error
+    bare = segment_report(model.idata)
+    assert "second_segment" not in bare.channels
