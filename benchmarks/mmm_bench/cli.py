@@ -11,9 +11,10 @@ interval coverage and RMSE, curve and contribution recovery, effective number
 of components, budget regret, sampling health and cost; and the mixtures
 against the best single curve of each data set.
 
-Each (cell, seed, model) fit runs in its own subprocess and writes one JSON
-file into the cache; finished files are skipped on a rerun, so an interrupted
-run resumes where it stopped.
+Each (cell, seed, model) fit is a task of a Dask cluster (a local one of
+``--jobs`` workers, or ``--scheduler ADDRESS``'s), runs in its own subprocess
+and writes one JSON file into the cache; finished files are skipped on a
+rerun, so an interrupted run resumes where it stopped.
 
 Usage::
 
@@ -41,7 +42,7 @@ import pandas as pd
 
 from . import report
 from .priors import PRIOR_PARAMETERS, priors_digest, read_mixture_priors
-from .runner import run_all
+from .runner import DEFAULT_RETRIES, run_all
 from .specs import (
     MASS_MATRICES,
     MIXTURE_MASS_MATRIX,
@@ -113,7 +114,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--jobs",
         type=int,
         default=1,
-        help="fits run at the same time (more than 1 distorts the timings)",
+        help="worker processes of the local Dask cluster, i.e. fits run at the "
+        "same time (more than 1 distorts the timings); ignored with --scheduler",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the fits on the Dask cluster of this scheduler (e.g. "
+        "tcp://host:8786) instead of a local one; its workers need this "
+        "repository at the same path and the cache folder on a shared file system",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        help="reruns of a fit whose process was killed by a signal (a fit whose "
+        "Dask worker died is rerun by the scheduler anyway)",
     )
     parser.add_argument(
         "--run-timeout", type=float, default=None, help="seconds per fit"
@@ -382,7 +399,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Report only: {cached} of {len(specs)} runs are cached; fitting none.")
     else:
         launches = run_all(
-            specs, cache_dir, jobs=args.jobs, timeout=args.run_timeout, fresh=args.fresh
+            specs,
+            cache_dir,
+            jobs=args.jobs,
+            timeout=args.run_timeout,
+            fresh=args.fresh,
+            scheduler=args.scheduler,
+            retries=args.retries,
         )
     runs, elpd = report.load_results(specs, cache_dir)
     runs = report.add_pairwise(runs, elpd, specs, cache_dir, model_settings)
