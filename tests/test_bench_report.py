@@ -220,3 +220,164 @@ def test_report_only_from_a_cache_without_some_models(tmp_path, capsys):
     assert (vs_best[vs_best["model"] == "mixture_k3"]["status"] == "not run").all()
     health = pd.read_csv(folder / "health.csv").set_index("model")
     assert health.loc["logistic", "targets"] == "not run"
+
+
+# ---------------------------------------------------------------------------
+# The separated, geo and lift tiers: cells, targets against the best single curve
+# ---------------------------------------------------------------------------
+HEALTHY = {"ess_tail_min": 1000.0, "divergences": 0.0, "r_hat_max": 1.0}
+
+
+def cell_runs(mode, k, n_geos=np.nan):
+    """Seeds 0 and 1 of a cell: best single regret 2 % and 4 % (logistic),
+    best ELPD Hill's; K5 regret 1 % in both; K5's pointwise ELPD beats Hill's
+    by 1 everywhere in seed 0 (z large) and by +-1 alternately in seed 1 (0)."""
+    rows, elpd = [], {}
+    base = RNG.normal(size=N_OBS)
+    for seed, shift in ((0, np.ones(N_OBS)), (1, np.resize([1.0, -1.0], N_OBS))):
+        for model, regret, points in (
+            ("hill", 5.0, base),
+            ("logistic", 2.0 * (seed + 1), base - 1.0),
+            ("mixture_k1", 6.0, base - 2.0),
+            ("mixture_k5", 1.0, base + shift),
+        ):
+            key = f"{mode}-K{k}-seed{seed}-{model}"
+            extra = HEALTHY | {
+                "mode": mode,
+                "k_true": k,
+                "n_geos": n_geos,
+                "key": key,
+                "result": key,
+                "segments_exact_frac": 1.0 if seed == 0 else 0.5,
+                "curve_err_mean": 0.05 if model == "mixture_k5" else 0.1,
+            }
+            rows.append(run(seed, model, regret, float(points.sum()), **extra))
+            elpd[key] = points.tolist()
+    return rows, elpd
+
+
+def test_targets_of_the_separated_and_geo_cells():
+    rows, elpd = [], {}
+    for mode, k, n_geos in (
+        ("separated", 2, np.nan),
+        ("geo G=10", 3, 10),
+        ("geo G=4", 2, 4),
+    ):
+        more, points = cell_runs(mode, k, n_geos)
+        rows += more
+        elpd |= points
+    # K5 alone in a separated K_true=3 cell: nothing to compare with
+    rows.append(run(0, "mixture_k5", 1.0, -10.0, mode="separated", k_true=3, **HEALTHY))
+    # one unhealthy K=1 fit in the G=10 cell
+    runs = pd.DataFrame(rows).assign(**dict.fromkeys(rp.PAIRWISE_KEYS, np.nan))
+    runs.loc[
+        (runs["mode"] == "geo G=10") & (runs["model"] == "mixture_k1"), "divergences"
+    ] = [
+        0.0,
+        3.0,
+    ]
+    comparison = rp.compare_with_best_single(runs, elpd)
+    targets = rp.evaluate_targets(runs, comparison)
+    new = targets[
+        targets["target"].isin(
+            [
+                t
+                for t in targets["target"]
+                if "best single" in t or "every mixture" in t or "segment count" in t
+            ]
+        )
+    ]
+    table = {(r.mode, r.k_true, r.target): r for r in new.itertuples(index=False)}
+
+    def status(mode, k, start):
+        (hit,) = [
+            v
+            for (m, kk, t), v in table.items()
+            if m == mode and kk == k and t.startswith(start)
+        ]
+        return hit.status, hit.numbers
+
+    # regret: K5 1 % against the best single's mean 3 % (2 and 4): 1 <= 2.1
+    assert status("separated", 2, "K5 regret <= 0.7x")[0] == "met"
+    assert "ratio of means 0.33" in status("separated", 2, "K5 regret")[1]
+    # ΔELPD: seed 0 z is large, seed 1 z is 0: not in every seed
+    elpd_status, numbers = status(
+        "separated", 2, "K5 ΔELPD vs best single curve > 2 SE"
+    )
+    assert elpd_status == "NOT met" and "1/2 seeds" in numbers
+    assert status("separated", 2, "every mixture fit")[0] == "met"
+    # nothing to compare: not assessable
+    assert status("separated", 3, "K5 regret")[0] == "n/a"
+    assert status("separated", 3, "K5 ΔELPD")[0] == "n/a"
+    # geo G=10: segment counts exact in (1.0 + 0.5) / 2 = 75 % of channel fits
+    segments = status("geo G=10", 3, "K5 exact segment count")
+    assert segments[0] == "NOT met" and segments[1].startswith("75% of channel fits")
+    assert status("geo G=10", 3, "K5 ΔELPD vs best single curve > 4 SE")[0] == "NOT met"
+    assert status("geo G=10", 3, "K5 regret <= 0.7x")[0] == "met"
+    health = status("geo G=10", 3, "every mixture fit")
+    assert health[0] == "NOT met"
+    assert "mixture_k1 1/2, mixture_k5 2/2" in health[1]
+    # geo G=4: only the health target
+    assert [t for (m, _, t) in table if m == "geo G=4"] == [
+        "every mixture fit: 0 div., R-hat<=1.01, bulk and tail ESS>=400"
+    ]
+    # the full tier's cells get none of these
+    runs_full, _ = hand_made()
+    runs_full = runs_full.assign(**dict.fromkeys(rp.PAIRWISE_KEYS, np.nan))
+    assert not any("best single" in t for t in rp.evaluate_targets(runs_full)["target"])
+
+    # the comparison table carries curve error and segment accuracy
+    cells = rp.summarize_vs_best(comparison)
+    row = cells[(cells["mode"] == "geo G=10") & (cells["model"] == "mixture_k5")].iloc[
+        0
+    ]
+    assert row["curve err"].startswith("0.050")
+    assert row["curve err / best"].startswith("0.50")
+    assert row["segments exact"].startswith("0.75")
+    # cells in order: by mode, geo panels by size
+    assert list(dict.fromkeys(cells["mode"])) == ["separated", "geo G=4", "geo G=10"]
+
+
+def test_load_results_names_the_cells_and_targets_read_the_kept_elpd(tmp_path):
+    specs = [
+        s
+        for s in sp.build_specs("geo", sp.TIERS["geo"], list(sp.MODELS))
+        if s.n_geos in (4, 10) and s.k_true == 2 and s.seed == 0
+    ]
+    for spec in specs:
+        fabricate(spec, tmp_path, 1.0 if spec.model == "mixture_k5" else 3.0, -50.0)
+    runs, elpd = rp.load_results(specs, tmp_path)
+    assert set(runs["mode"]) == {"geo G=4", "geo G=10"}
+    assert set(runs["n_geos"]) == {4, 10}
+    assert not runs["lift"].any()
+    assert runs.attrs["elpd"] == elpd
+    runs = rp.add_pairwise(runs, elpd, specs, tmp_path)
+    assert runs.attrs["elpd"] == elpd  # kept through add_pairwise
+    targets = rp.evaluate_targets(runs)
+    geo10 = targets[targets["mode"] == "geo G=10"].set_index("target")
+    regret = geo10.loc["K5 regret <= 0.7x best single curve's (mean over seeds)"]
+    assert regret["status"] == "met"  # 1 % against 3 %
+    elpd_row = geo10.loc["K5 ΔELPD vs best single curve > 4 SE (every seed)"]
+    assert elpd_row["status"] in ("met", "NOT met")  # assessed from attrs
+    summary = rp.summarize(runs)
+    assert list(dict.fromkeys(summary["mode"])) == ["geo G=4", "geo G=10"]
+    lift = [
+        s
+        for s in sp.build_specs("lift", sp.TIERS["lift"], ["hill"])
+        if s.k_true == 2 and s.seed == 0
+    ]
+    lift_runs, _ = rp.load_results(lift, tmp_path)
+    assert list(lift_runs["mode"]) == ["aggregate + lift", "separated + lift"]
+    assert lift_runs["lift"].all() and lift_runs["n_geos"].isna().all()
+
+
+def test_figures_with_geo_cells():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rows, _ = cell_runs("geo G=10", 2, 10)
+    more, _ = cell_runs("geo G=4", 2, 4)
+    runs = pd.DataFrame(rows + more).assign(**dict.fromkeys(rp.PAIRWISE_KEYS, 0.0))
+    summary = rp.summarize(runs)
+    fig = rp.metric_figure(summary, rp.FIGURES[3])
+    assert [ax.get_title() for ax in fig.axes] == ["geo G=4 data", "geo G=10 data"]

@@ -246,3 +246,126 @@ def test_pymc_passes_nuts_kwargs_to_numpyros_nuts():
     assert "max_tree_depth" in inspect.signature(NUTS).parameters
     source = inspect.getsource(pymc_jax._sample_numpyro_nuts)
     assert "**nuts_kwargs" in source
+
+
+# ---------------------------------------------------------------------------
+# The separated, geo and lift tiers
+# ---------------------------------------------------------------------------
+NEW_FIELDS = ("n_geos", "lift_levels", "lift_delta", "lift_sigma", "mixture_weights")
+
+
+def test_existing_tiers_are_unchanged_and_carry_no_new_setting():
+    assert sp.TIERS["quick"] == sp.Tier(
+        modes=("aggregate",), k_true=(1, 2), seeds=(0,), chains=2, tune=200, draws=200
+    )
+    assert sp.TIERS["full"] == sp.Tier(
+        modes=("aggregate", "latent"),
+        k_true=(1, 2, 3, 5),
+        seeds=(0, 1, 2, 3, 4),
+        chains=4,
+        tune=1000,
+        draws=2000,
+    )
+    for tier in ("quick", "full"):
+        for spec in cli_specs("--tier", tier):
+            assert not set(NEW_FIELDS) & set(spec.settings())
+            assert spec.cell == spec.mode
+            assert spec.key().startswith(f"{spec.mode}-K{spec.k_true}-seed")
+
+
+def test_new_tiers_cells_models_and_draws():
+    separated = cli_specs("--tier", "separated")
+    assert len(separated) == 2 * 5 * len(sp.MODELS)
+    assert {s.mode for s in separated} == {"separated"}
+    assert {(s.chains, s.tune, s.draws) for s in separated} == {(4, 1000, 2000)}
+
+    geo = cli_specs("--tier", "geo")
+    assert len(geo) == 3 * 2 * 3 * 4  # G x K_true x seeds x models
+    assert {s.model for s in geo} == set(sp.GEO_MODELS)
+    assert {s.n_geos for s in geo} == {1, 4, 10}
+    assert {(s.chains, s.tune, s.draws) for s in geo} == {(2, 500, 500)}
+    assert {s.cell for s in geo} == {"geo G=1", "geo G=4", "geo G=10"}
+    # --only-model keeps to the tier's models
+    only = cli_specs("--tier", "geo", "--only-model", "mixture_k3", "hill")
+    assert {s.model for s in only} == {"hill"}
+
+    lift = cli_specs("--tier", "lift")
+    assert len(lift) == 2 * 2 * 5 * len(sp.MODELS)
+    assert {s.cell for s in lift} == {"aggregate + lift", "separated + lift"}
+    assert {s.lift_levels for s in lift} == {(0.25, 0.9)}
+    assert {(s.chains, s.tune, s.draws) for s in lift} == {(4, 1000, 2000)}
+
+
+def test_new_tier_keys_are_distinct_and_name_the_cell():
+    specs = {t: cli_specs("--tier", t) for t in ("full", "separated", "geo", "lift")}
+    keys = [s.key() for tier in specs.values() for s in tier]
+    assert len(keys) == len(set(keys))
+    geo = {(s.n_geos, s.k_true, s.seed, s.model): s for s in specs["geo"]}
+    spec = geo[(10, 3, 2, "mixture_k5")]
+    assert spec.key().startswith("geo-G10-K3-seed2-mixture_k5-")
+    settings = spec.settings()
+    assert settings["n_geos"] == 10
+    assert settings["mixture_weights"] == sp.GEO_MIXTURE_WEIGHTS
+    for model in ("hill", "logistic", "mixture_k1"):  # no weights to pool
+        assert "mixture_weights" not in geo[(10, 3, 2, model)].settings()
+    # the same data with another panel size is another data set and key
+    assert spec.data_set() != geo[(4, 3, 2, "mixture_k5")].data_set()
+    lift = next(s for s in specs["lift"] if s.mode == "aggregate")
+    assert lift.key().startswith("aggregate-lift-K2-seed0-")
+    assert lift.settings()["lift_levels"] == [0.25, 0.9]
+    assert lift.settings()["lift_delta"] == sp.LIFT_DELTA
+    assert lift.settings()["lift_sigma"] == sp.LIFT_SIGMA
+    # the lift tier's aggregate data are the full tier's, the fit is not
+    full = next(
+        s
+        for s in specs["full"]
+        if (s.mode, s.k_true, s.seed, s.model) == ("aggregate", 2, 0, lift.model)
+    )
+    assert replace(lift, tier="full", lift_levels=()).key() == full.key()
+    assert lift.key() != full.key()
+    # JSON round trip (the runner writes the spec as JSON)
+    for s in (spec, lift):
+        assert sp.RunSpec(**json.loads(json.dumps(asdict(s)))) == s
+        assert sp.RunSpec(**json.loads(json.dumps(asdict(s)))).key() == s.key()
+
+
+def test_geo_reference_is_the_hill_fit_of_the_same_panel():
+    specs = cli_specs("--tier", "geo")
+    mixture = next(s for s in specs if s.model == "mixture_k5" and s.n_geos == 4)
+    hill = next(
+        s for s in specs if s.model == "hill" and s.data_set() == mixture.data_set()
+    )
+    assert mixture.reference() == hill
+    assert not hill.pooled_weights() and mixture.pooled_weights()
+    # weights in --mixture-priors take precedence over the pooled weights
+    own = replace(mixture, mixture_priors={"weights": {"dist": "X"}})
+    assert not own.pooled_weights()
+    assert "mixture_weights" not in own.settings()
+
+
+def test_run_spec_refuses_inconsistent_panel_and_lift_settings():
+    (spec,) = cli_specs("--tier", "quick", "--only-model", "hill", "--k-true", "1")
+    with pytest.raises(ValueError, match="n_geos is set for the geo mode only"):
+        replace(spec, n_geos=4)
+    with pytest.raises(ValueError, match="n_geos is set for the geo mode only"):
+        replace(spec, mode="geo")
+    with pytest.raises(ValueError, match="n_geos must be a positive integer"):
+        replace(spec, mode="geo", n_geos=0)
+    with pytest.raises(ValueError, match="single-market data only"):
+        replace(spec, mode="geo", n_geos=4, lift_levels=(0.5,))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        replace(spec, mode="national")
+    with pytest.raises(ValueError, match="lift_levels must be positive"):
+        replace(spec, lift_levels=(0.0,))
+
+
+def test_cell_order():
+    cells = ["separated + lift", "geo G=10", "latent", "geo G=4", "aggregate + lift"]
+    assert sp.cell_order([*cells, "aggregate", "geo G=4"]) == [
+        "aggregate",
+        "latent",
+        "geo G=4",
+        "geo G=10",
+        "aggregate + lift",
+        "separated + lift",
+    ]

@@ -293,7 +293,7 @@ def test_constraints_pin_the_versions_of_the_committed_full_run():
     assert pins == {name: meta["versions"][name] for name in keyed}
 
 
-def test_latent_k_true_1_reuses_the_aggregate_fit(tmp_path, monkeypatch, capsys):
+def test_latent_k_true_1_reuses_the_aggregate_fit(tmp_path):
     # one segment: the weekly latent draw always picks it, the data agree exactly
     for seed in (0, 3):
         latent = make_mixture_mmm_data(1, mode="latent", seed=seed)
@@ -303,31 +303,25 @@ def test_latent_k_true_1_reuses_the_aggregate_fit(tmp_path, monkeypatch, capsys)
         make_mixture_mmm_data(2, mode="aggregate", seed=0).data
     )
 
-    launched = []
-
-    def fake_launch(spec, cache_dir, timeout):
-        launched.append((spec.mode, spec.k_true))
-        path = spec.result_path(cache_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        metrics = dict.fromkeys(sp.METRIC_KEYS, 1.0)
-        path.write_text(json.dumps({"metrics": metrics, "errors": {}}))
-        return {"ok": True, "returncode": 0, "seconds": 0.0, "log": ""}
-
-    monkeypatch.setattr(runner, "launch", fake_launch)
     tier = replace(sp.TIERS["full"], k_true=(1, 2), seeds=(0,))
     specs = sp.build_specs("full", tier, ["hill"])
     assert len(specs) == 4
-    runner.run_all(specs, tmp_path)
-    assert sorted(launched) == [("aggregate", 1), ("aggregate", 2), ("latent", 2)]
-    assert "4 in total (1 reuse the fit of the same data), 0 cached, 3 to fit" in (
-        capsys.readouterr().out
-    )
+    # three fits: the latent K_true=1 run is read from the aggregate one's file
+    # (run_all fits each file once: tests/test_bench_runner.py)
+    fits = {s.fitted_as().key() for s in specs}
+    assert len(fits) == 3
+    assert {s.result_path(tmp_path) for s in specs} == {
+        tmp_path / "full" / f"{key}.json" for key in fits
+    }
+    for key in fits:
+        path = tmp_path / "full" / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        metrics = dict.fromkeys(sp.METRIC_KEYS, 1.0)
+        path.write_text(json.dumps({"metrics": metrics, "errors": {}}))
     runs, _ = rp.load_results(specs, tmp_path)
     assert list(runs["mode"]) == ["aggregate", "aggregate", "latent", "latent"]
     assert (runs["status"] == "ok").all()
-    runner.run_all(specs, tmp_path)
-    assert len(launched) == 3
-    assert "3 cached, 0 to fit" in capsys.readouterr().out
+    assert runs["result"].nunique() == 3
 
 
 # ---------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from .specs import (
     METRIC_KEYS,
     MIXTURE_MODELS,
     MODELS,
-    MODES,
     REFERENCE_MODEL,
     SINGLE_CURVE_MODELS,
     TARGET_MODEL,
@@ -28,6 +27,8 @@ from .specs import (
     SamplerSettings,
     Tier,
     build_specs,
+    cell_order,
+    uses_mixture_saturation,
 )
 
 # Metrics added when runs are compared with the Hill model on the same data.
@@ -49,15 +50,21 @@ def load_results(
     """Cached results of the specs as a table, plus their pointwise ELPDs.
 
     One row per spec, in order (``status`` ``"missing"`` when not cached);
+    ``mode`` is the spec's cell (:attr:`RunSpec.cell`: the mode, ``"geo G=10"``
+    for a 10-geo panel, ``" + lift"`` with lift tests), ``n_geos`` its panel
+    size (NaN for single-market data) and ``lift`` whether it has lift tests;
     ``key`` is the spec's key, which also keys the pointwise ELPDs, and
     ``result`` the stem of its result file (the latent K_true=1 runs share the
-    aggregate fit's).
+    aggregate fit's). The pointwise ELPDs are also kept in the table's
+    ``attrs["elpd"]``, for :func:`evaluate_targets`.
     """
     rows, elpd = [], {}
     for spec in specs:
         path = spec.result_path(cache_dir)
         row: dict[str, Any] = {
-            "mode": spec.mode,
+            "mode": spec.cell,
+            "n_geos": np.nan if spec.n_geos is None else spec.n_geos,
+            "lift": bool(spec.lift_levels),
             "k_true": spec.k_true,
             "seed": spec.seed,
             "model": spec.model,
@@ -75,7 +82,24 @@ def load_results(
         rows.append(row)
         if "elpd_i" in result:
             elpd[spec.key()] = result["elpd_i"]
-    return pd.DataFrame(rows), elpd
+    frame = pd.DataFrame(rows)
+    frame.attrs["elpd"] = _Shared(elpd)
+    return frame, elpd
+
+
+class _Shared(dict):
+    """A dict that pandas does not copy: ``attrs`` are deep-copied into every
+    derived frame (each filter), which for the pointwise ELPDs of a tier
+    costs tens of milliseconds a time. Read only."""
+
+    def __deepcopy__(self, memo: dict) -> _Shared:
+        return self
+
+
+def _cell_rank(modes: pd.Series) -> pd.Series:
+    """Sort key of a ``mode`` column: cells in :func:`cell_order`."""
+    order = {cell: i for i, cell in enumerate(cell_order(list(modes)))}
+    return modes.map(order)
 
 
 def add_pairwise(
@@ -145,7 +169,13 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     model_order = {m: i for i, m in enumerate(MODELS)}
     return table.reset_index().sort_values(
         ["mode", "k_true", "model"],
-        key=lambda s: s.map(model_order) if s.name == "model" else s,
+        key=lambda s: (
+            s.map(model_order)
+            if s.name == "model"
+            else _cell_rank(s)
+            if s.name == "mode"
+            else s
+        ),
         ignore_index=True,
     )
 
@@ -153,7 +183,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # Targets
 # ---------------------------------------------------------------------------
-def evaluate_targets(runs: pd.DataFrame) -> pd.DataFrame:
+def evaluate_targets(
+    runs: pd.DataFrame, comparison: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The issue's targets for the sparse K=5 mixture, met or not, per cell.
 
     - aggregate, K_true >= 2: ELPD above Hill by more than 2 SE (in every
@@ -162,7 +194,12 @@ def evaluate_targets(runs: pd.DataFrame) -> pd.DataFrame:
       seed spread (mean + sd over seeds) of Hill's regret;
     - sampling wall time at most 2x Hill's on the same data and draws;
     - sampling health (design notes, section 4): no divergences, R-hat <= 1.01
-      and bulk ESS >= 400 on the label-invariant quantities.
+      and bulk ESS >= 400 on the label-invariant quantities;
+    - in the cells of the separated, geo and lift tiers, the targets of
+      :func:`best_single_targets` against the best single curve, from
+      ``comparison`` (:func:`compare_with_best_single` of ``runs`` and the
+      single-curve runs of the same data); without it, from ``runs`` and the
+      pointwise ELPDs :func:`load_results` keeps in ``runs.attrs["elpd"]``.
     """
     done = runs[runs["status"] != "missing"]
     rows = []
@@ -257,7 +294,205 @@ def evaluate_targets(runs: pd.DataFrame) -> pd.DataFrame:
                 "status": _status(True, bool(healthy.all())),
             }
         )
+    rows += best_single_targets(runs, comparison)
     return pd.DataFrame(rows, columns=["target", "mode", "k_true", "numbers", "status"])
+
+
+# ---------------------------------------------------------------------------
+# Targets of the separated, geo and lift tiers (against the best single curve)
+# ---------------------------------------------------------------------------
+#: "Make the mixture earn its place over ONE curve": the K=5 mixture's mean
+#: regret over seeds at most this fraction of the best single curve's.
+REGRET_RATIO_TARGET = 0.7
+#: ΔELPD against the best single curve (by ELPD) above this many paired SEs
+#: in every seed: separated cells, and geo panels of 10 geos.
+SEPARATED_Z_TARGET = 2.0
+GEO_Z_TARGET = 4.0
+#: Geo panels of this many geos with K_true <= GEO_MAX_K_TRUE: the K=5
+#: mixture's distinct-segment count is exact in at least this share of
+#: channel fits (pooled over seeds).
+GEO_TARGET_N_GEOS = 10
+GEO_MAX_K_TRUE = 3
+SEGMENTS_EXACT_TARGET = 0.8
+#: Health of every mixture fit in these tiers (label-invariant quantities).
+HEALTH_R_HAT = 1.01
+HEALTH_ESS = 400.0
+SINGLE_MARKET_CELLS = ("aggregate", "latent")
+
+
+def _is_new_tier_cell(mode: str) -> bool:
+    return mode not in SINGLE_MARKET_CELLS
+
+
+def _cell_n_geos(frame: pd.DataFrame) -> float:
+    if "n_geos" not in frame:
+        return float("nan")
+    values = pd.to_numeric(frame["n_geos"], errors="coerce").dropna()
+    return float(values.iloc[0]) if not values.empty else float("nan")
+
+
+def best_single_targets(
+    runs: pd.DataFrame, comparison: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """Targets of the separated, geo and lift cells, one row each, per cell.
+
+    - ``separated`` cells (with or without lift tests): the K=5 mixture's mean
+      regret over seeds at most 0.7x the best single curve's (mean over the
+      same seeds of the lowest single-curve regret of each seed), and its
+      ΔELPD against the best single curve (by ELPD) above 2 paired SEs in
+      every seed;
+    - geo panels of 10 geos with K_true <= 3: the distinct-segment count
+      (``pmm_mixture.evidence.segment_evidence``) equals the truth in at least
+      80 % of the K=5 mixture's channel fits (``segments_exact_frac``, mean
+      over seeds: every fit has the same number of channel rows), ΔELPD above
+      4 SEs in every seed, mean regret at most 0.7x the best single curve's;
+    - every cell of these tiers: every fit of a model with the mixture
+      saturation (K=1, 3, 5) has no divergences, R-hat <= 1.01 and bulk and
+      tail ESS >= 400 on the label-invariant quantities.
+
+    Each row is met, NOT met or n/a (not assessable: runs or the single-curve
+    comparison missing), with the numbers.
+    """
+    done = _done(runs) if "status" in runs else runs
+    done = done[done["mode"].map(_is_new_tier_cell)] if not done.empty else done
+    if done.empty:
+        return []
+    if comparison is None:
+        comparison = compare_with_best_single(runs, runs.attrs.get("elpd", {}))
+    rows: list[dict[str, Any]] = []
+    cells = done[["mode", "k_true"]].drop_duplicates()
+    cells = cells.sort_values(
+        ["mode", "k_true"], key=lambda s: _cell_rank(s) if s.name == "mode" else s
+    )
+    for mode, k in cells.itertuples(index=False):
+        in_cell = done[(done["mode"] == mode) & (done["k_true"] == k)]
+        cell = {"mode": mode, "k_true": k}
+        vs = (
+            comparison[
+                (comparison["mode"] == mode)
+                & (comparison["k_true"] == k)
+                & (comparison["model"] == TARGET_MODEL)
+            ]
+            if not comparison.empty
+            else comparison
+        )
+        n_geos = _cell_n_geos(in_cell)
+        base = str(mode).removesuffix(" + lift")
+        if base == "separated":
+            rows.append({**cell, **_regret_target(vs)})
+            rows.append({**cell, **_elpd_target(vs, SEPARATED_Z_TARGET)})
+        if n_geos == GEO_TARGET_N_GEOS and k <= GEO_MAX_K_TRUE:
+            rows.append({**cell, **_segments_target(in_cell)})
+            rows.append({**cell, **_elpd_target(vs, GEO_Z_TARGET)})
+            rows.append({**cell, **_regret_target(vs)})
+        rows.append({**cell, **_mixture_health_target(in_cell)})
+    return rows
+
+
+def _regret_target(vs: pd.DataFrame) -> dict[str, str]:
+    target = (
+        f"K5 regret <= {REGRET_RATIO_TARGET}x best single curve's (mean over seeds)"
+    )
+    ran = vs[vs["status"] != NOT_RUN] if not vs.empty else vs
+    pairs = (
+        ran[["regret_pct", "best_regret_pct"]].astype(float).dropna()
+        if not ran.empty
+        else pd.DataFrame(columns=["regret_pct", "best_regret_pct"])
+    )
+    if pairs.empty:
+        return {"target": target, "numbers": "no paired runs", "status": "n/a"}
+    mix, best = pairs["regret_pct"].mean(), pairs["best_regret_pct"].mean()
+    ratio = _ratio(mix, best)
+    numbers = (
+        f"K5 {_ms(pairs['regret_pct'])} % vs best single "
+        f"{_ms(pairs['best_regret_pct'])} % (ratio of means {ratio:.2f}); "
+        f"{len(pairs)}/{len(vs)} seeds"
+    )
+    complete = len(pairs) == len(vs)
+    return {
+        "target": target,
+        "numbers": numbers,
+        "status": _status(complete, mix <= REGRET_RATIO_TARGET * best),
+    }
+
+
+def _elpd_target(vs: pd.DataFrame, z_target: float) -> dict[str, str]:
+    target = f"K5 ΔELPD vs best single curve > {z_target:g} SE (every seed)"
+    ran = vs[vs["status"] != NOT_RUN] if not vs.empty else vs
+    z = (
+        ran["elpd_diff_z_vs_best"].astype(float)
+        if not ran.empty
+        else pd.Series(dtype=float)
+    )
+    if z.dropna().empty:
+        return {"target": target, "numbers": "no paired ELPD", "status": "n/a"}
+    above = int((z > z_target).sum())
+    numbers = (
+        f"ΔELPD {_ms(ran['elpd_diff_vs_best'], 1)}, SE "
+        f"{_ms(ran['elpd_diff_se_vs_best'], 1)}, z {_ms(z, 1)}; "
+        f"{above}/{len(vs)} seeds"
+    )
+    complete = len(vs) > 0 and bool(z.notna().all()) and len(z) == len(vs)
+    return {
+        "target": target,
+        "numbers": numbers,
+        "status": _status(complete, above == len(vs)),
+    }
+
+
+def _segments_target(in_cell: pd.DataFrame) -> dict[str, str]:
+    target = f"K5 exact segment count in >= {SEGMENTS_EXACT_TARGET:.0%} of channel fits"
+    mix = in_cell[in_cell["model"] == TARGET_MODEL]
+    values = (
+        pd.to_numeric(mix["segments_exact_frac"], errors="coerce").dropna()
+        if "segments_exact_frac" in mix
+        else pd.Series(dtype=float)
+    )
+    if values.empty:
+        return {"target": target, "numbers": "no K5 runs", "status": "n/a"}
+    share = float(values.mean())
+    numbers = (
+        f"{share:.0%} of channel fits (per seed {_ms(values)}); {len(values)} seeds"
+    )
+    return {
+        "target": target,
+        "numbers": numbers,
+        "status": _status(True, share >= SEGMENTS_EXACT_TARGET),
+    }
+
+
+def _mixture_health_target(in_cell: pd.DataFrame) -> dict[str, str]:
+    target = (
+        f"every mixture fit: 0 div., R-hat<={HEALTH_R_HAT}, "
+        f"bulk and tail ESS>={HEALTH_ESS:.0f}"
+    )
+    fits = in_cell[in_cell["model"].map(uses_mixture_saturation)]
+    if fits.empty:
+        return {"target": target, "numbers": "no mixture runs", "status": "n/a"}
+    metrics = fits[["divergences", "r_hat_max", "ess_bulk_min", "ess_tail_min"]]
+    metrics = metrics.astype(float)
+    healthy = (
+        (metrics["divergences"] == 0)
+        & (metrics["r_hat_max"] <= HEALTH_R_HAT)
+        & (metrics[["ess_bulk_min", "ess_tail_min"]].min(axis=1) >= HEALTH_ESS)
+    )
+    per_model = ", ".join(
+        f"{model} {int(healthy[fits['model'] == model].sum())}/"
+        f"{int((fits['model'] == model).sum())}"
+        for model in MODELS
+        if (fits["model"] == model).any()
+    )
+    numbers = (
+        f"divergences {metrics['divergences'].sum():.0f}, worst R-hat "
+        f"{metrics['r_hat_max'].max():.3f}, lowest ESS bulk "
+        f"{metrics['ess_bulk_min'].min():.0f} / tail "
+        f"{metrics['ess_tail_min'].min():.0f}; healthy fits: {per_model}"
+    )
+    return {
+        "target": target,
+        "numbers": numbers,
+        "status": _status(True, bool(healthy.all())),
+    }
 
 
 def _status(assessable: bool, met: Any) -> str:
@@ -308,9 +543,10 @@ def best_single_curve(
 ) -> pd.DataFrame:
     """Per data set (mode, K_true, seed), the best of the single-curve models.
 
-    One best by lowest budget regret (``best_regret_*``) and one by highest
-    ELPD-LOO (``best_elpd_*``; ``best_elpd_key`` keys its pointwise ELPD), among
-    the ``candidates`` with a finished run and a finite value; ties go to the
+    One best by lowest budget regret (``best_regret_*``), one by highest
+    ELPD-LOO (``best_elpd_*``; ``best_elpd_key`` keys its pointwise ELPD) and
+    one by lowest mean curve error (``best_curve_*``), among the
+    ``candidates`` with a finished run and a finite value; ties go to the
     first in :data:`MODELS` order. ``not_run`` lists the candidates without a
     finished run; a data set with none has ``"not run"`` as its best.
     """
@@ -322,6 +558,7 @@ def best_single_curve(
         for metric, prefix, value_name, pick in (
             ("regret_pct", "best_regret", "best_regret_pct", "idxmin"),
             ("elpd_loo", "best_elpd", "best_elpd_loo", "idxmax"),
+            ("curve_err_mean", "best_curve", "best_curve_err", "idxmin"),
         ):
             values = (
                 pd.to_numeric(done[metric], errors="coerce").dropna()
@@ -343,8 +580,11 @@ def best_single_curve(
         "best_regret_pct",
         "best_elpd_model",
         "best_elpd_loo",
+        "best_curve_model",
+        "best_curve_err",
         "best_regret_key",
         "best_elpd_key",
+        "best_curve_key",
         "not_run",
     ]
     return pd.DataFrame(rows, columns=columns)
@@ -363,12 +603,19 @@ def compare_with_best_single(
     regret), and the ELPD-LOO difference to the best single curve by ELPD
     with its paired SE, ``sqrt(n var(d_i))`` of the pointwise differences as
     for Hill (:func:`add_pairwise`). Positive differences favour the mixture.
-    A model without a finished run has ``status`` ``"not run"``.
+    A model of ``models`` with no row at all in ``runs`` (not part of the
+    tier, e.g. ``mixture_k3`` in the geo tier) is left out. Also the mean
+    curve error and its ratio to the best single curve's (lowest
+    curve error), and the share of channel fits with the true number of
+    distinct segments (``segments_exact_frac``). A model without a finished
+    run has ``status`` ``"not run"``.
     """
     from . import metrics as bm
 
     best = best_single_curve(runs)
     done = _done(runs)
+    present = set(runs["model"]) if "model" in runs else set()
+    models = [m for m in models if m in present]
     rows = []
     for b in best.itertuples(index=False):
         in_set = done[
@@ -391,6 +638,11 @@ def compare_with_best_single(
                 "elpd_diff_vs_best": np.nan,
                 "elpd_diff_se_vs_best": np.nan,
                 "elpd_diff_z_vs_best": np.nan,
+                "best_curve_model": b.best_curve_model,
+                "best_curve_err": b.best_curve_err,
+                "curve_err_mean": np.nan,
+                "curve_err_ratio_vs_best": np.nan,
+                "segments_exact_frac": np.nan,
                 "status": NOT_RUN,
             }
             mine = in_set[in_set["model"] == model]
@@ -400,6 +652,13 @@ def compare_with_best_single(
                 row["regret_pct"] = float(run.get("regret_pct", np.nan))
                 row["regret_ratio_vs_best"] = _ratio(
                     row["regret_pct"], b.best_regret_pct
+                )
+                row["curve_err_mean"] = float(run.get("curve_err_mean", np.nan))
+                row["curve_err_ratio_vs_best"] = _ratio(
+                    row["curve_err_mean"], b.best_curve_err
+                )
+                row["segments_exact_frac"] = float(
+                    run.get("segments_exact_frac", np.nan)
                 )
                 ours, theirs = elpd.get(run.get("key", "")), elpd.get(b.best_elpd_key)
                 if ours is not None and theirs is not None:
@@ -441,6 +700,9 @@ def summarize_vs_best(comparison: pd.DataFrame) -> pd.DataFrame:
         "SE(Δ)",
         "z > 2",
         "best by ELPD",
+        "curve err",
+        "curve err / best",
+        "segments exact",
         "single curves not run",
     ]
     rows = []
@@ -465,6 +727,11 @@ def summarize_vs_best(comparison: pd.DataFrame) -> pd.DataFrame:
                 "SE(Δ)": _ms(ran["elpd_diff_se_vs_best"], 1),
                 "z > 2": f"{int((z > 2).sum())}/{len(z)}" if len(z) else "-",
                 "best by ELPD": _counts(group["best_elpd_model"]),
+                "curve err": _ms_or_dash(_column(ran, "curve_err_mean"), 3),
+                "curve err / best": _ms_or_dash(
+                    _column(ran, "curve_err_ratio_vs_best")
+                ),
+                "segments exact": _ms_or_dash(_column(ran, "segments_exact_frac")),
                 "single curves not run": _not_run(group["not_run"], len(group)),
             }
         )
@@ -472,9 +739,25 @@ def summarize_vs_best(comparison: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values(
         ["mode", "K_true", "model"],
-        key=lambda s: s.map(order) if s.name == "model" else s,
+        key=lambda s: (
+            s.map(order)
+            if s.name == "model"
+            else _cell_rank(s)
+            if s.name == "mode"
+            else s
+        ),
         ignore_index=True,
     )
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(dtype=float)
+
+
+def _ms_or_dash(values: pd.Series, digits: int = 2) -> str:
+    """:func:`_ms`, or ``"-"`` when there is no value (e.g. results cached
+    before the metric existed)."""
+    return "-" if pd.Series(values, dtype=float).dropna().empty else _ms(values, digits)
 
 
 def health_by_model(
@@ -574,6 +857,7 @@ REPORT_TABLES: dict[str, list[tuple[str, str, int]]] = {
         ("contrib_rel_rmse", "contrib relRMSE", 3),
         ("n_active_mean", "n_active", 2),
         ("n_entropy_mean", "n_entropy", 2),
+        ("segments_exact_frac", "segments exact", 2),
         ("regret_pct", "regret %", 2),
         ("regret_historical_pct", "hist. split regret %", 2),
     ],
@@ -682,7 +966,7 @@ def metric_figure(summary: pd.DataFrame, spec: FigureSpec):
     """
     import matplotlib.pyplot as plt
 
-    modes = [m for m in MODES if m in set(summary["mode"])]
+    modes = cell_order(list(summary["mode"]))
     models = [m for m in MODELS if m in set(summary["model"])]
     offsets = dict(zip(models, np.linspace(-0.15, 0.15, len(models)), strict=True))
     k_values = sorted(set(summary["k_true"]))
@@ -733,6 +1017,10 @@ def metric_figure(summary: pd.DataFrame, spec: FigureSpec):
     return fig
 
 
+TARGETS_TITLE = (
+    "Targets (sparse K=5 mixture against HillSaturation; in the separated, "
+    "geo and lift cells also against the best single curve)"
+)
 #: Titles of the sections that follow the Hill-paired tables and targets.
 HEADER_TITLE = "Sampler settings per model (NumPyro NUTS)"
 BEST_TITLE = (
@@ -761,7 +1049,7 @@ def _sections(
         sections.append(
             (f"{title} (mean ± sd over seeds)", format_table(summary, columns))
         )
-    sections.append(("Targets (sparse K=5 mixture against HillSaturation)", targets))
+    sections.append((TARGETS_TITLE, targets))
     if vs_best is not None:
         sections.append((f"{BEST_TITLE} (mean ± sd over seeds)", vs_best))
     if health is not None:
@@ -848,11 +1136,13 @@ def estimate_full_tier(
     as measured: post-processing barely grows with the draws because its cost
     is mostly compilation too. Cells not measured (other K_true, latent mode)
     are assumed to cost the mean of the measured ones, so harder cells that
-    need deeper trees make this an underestimate.
+    need deeper trees make this an underestimate. Runs of other data (geo
+    panels, lift tests, separated segments) say nothing about the full tier's
+    cost: no estimate (an empty dict).
     """
     full = TIERS["full"]
     done = runs[runs["status"] != "missing"]
-    if done.empty:
+    if done.empty or not done["mode"].isin(SINGLE_MARKET_CELLS).all():
         return {}
 
     def per_core(t: Tier) -> float:

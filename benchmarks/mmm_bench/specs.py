@@ -44,7 +44,12 @@ SINGLE_CURVE_MODELS = ("hill", "logistic", "mixture_k1")
 #: the best single curve. ``mixture_k1`` is a baseline: default priors, and
 #: its sampler settings only change through ``--model-setting``.
 MIXTURE_MODELS = ("mixture_k3", "mixture_k5")
-MODES = ("aggregate", "latent")
+#: Data modes: the full tier's ``aggregate`` and ``latent`` data
+#: (``make_mixture_mmm_data``), ``separated`` (aggregate data whose segments
+#: are well separated, :func:`mmm_bench.data.make_separated_data`) and ``geo``
+#: (a geo panel, ``make_geo_panel_data``, fitted with a geo MMM).
+MODES = ("aggregate", "latent", "separated", "geo")
+SINGLE_MARKET_MODES = ("aggregate", "latent", "separated")
 
 
 def uses_mixture_saturation(model: str) -> bool:
@@ -215,11 +220,34 @@ N_CHANNELS = 3
 N_WEEKS = 156
 N_TEST = 13
 NOISE = 0.02
+#: Smallest ratio of neighbouring half-saturation points in the ``separated``
+#: and ``geo`` data (``pmm_mixture.synthetic.well_separated_segments``).
+MIN_KAPPA_RATIO = 4.0
+#: Lift tests (tier ``lift``): spend levels as fractions of each channel's
+#: largest weekly spend, the spend change as a fraction of that largest
+#: spend, and the standard error as a fraction of the true lift.
+LIFT_LEVELS = (0.25, 0.9)
+LIFT_DELTA = 0.1
+LIFT_SIGMA = 0.1
+#: The geo tier's models: the single curves and the sparse K=5 mixture, whose
+#: segment shares are partially pooled across geos (``PartiallyPooledWeights``).
+GEO_MODELS = ("hill", "logistic", "mixture_k1", "mixture_k5")
+#: Weights prior of the mixtures with more than one component in a geo MMM
+#: (``settings()["mixture_weights"]``): segment shares per geo partially pooled
+#: around a shared sparse mix; ``kappa`` and ``slope`` keep the default priors,
+#: whose dims the MMM sets to ``("channel", "component")``: shared by the geos.
+GEO_MIXTURE_WEIGHTS = "PartiallyPooledWeights(alpha=0.15, sigma=HalfNormal(0.5))"
 
 
 @dataclass(frozen=True)
 class Tier:
-    """Cells and sampler settings of a tier."""
+    """Cells and sampler settings of a tier.
+
+    ``n_geos`` (empty: single-market data) lists the panel sizes of the ``geo``
+    mode's cells; ``lift_levels`` (empty: none) adds lift tests at these spend
+    levels to every fit; ``models`` (``None``: all of :data:`MODELS`) limits
+    the models the tier fits.
+    """
 
     modes: tuple[str, ...]
     k_true: tuple[int, ...]
@@ -227,19 +255,56 @@ class Tier:
     chains: int
     tune: int
     draws: int
+    n_geos: tuple[int, ...] = ()
+    lift_levels: tuple[float, ...] = ()
+    models: tuple[str, ...] | None = None
 
 
+FULL_SEEDS = (0, 1, 2, 3, 4)
 TIERS: dict[str, Tier] = {
     "quick": Tier(
         modes=("aggregate",), k_true=(1, 2), seeds=(0,), chains=2, tune=200, draws=200
     ),
     "full": Tier(
-        modes=MODES,
+        modes=("aggregate", "latent"),
         k_true=(1, 2, 3, 5),
-        seeds=(0, 1, 2, 3, 4),
+        seeds=FULL_SEEDS,
         chains=4,
         tune=1000,
         draws=2000,
+    ),
+    # Segments the data can show: neighbours >= 4x apart, slopes >= 2.5.
+    "separated": Tier(
+        modes=("separated",),
+        k_true=(2, 3),
+        seeds=FULL_SEEDS,
+        chains=4,
+        tune=1000,
+        draws=2000,
+    ),
+    # Geo panels of 1, 4 and 10 geos sharing segment shapes; K_true segments
+    # on the first channel, one on the others. Geo fits are slow (an 8-geo
+    # fit took ~9 min at 2 chains x 1,000 iterations), hence 2 x (500 + 500).
+    "geo": Tier(
+        modes=("geo",),
+        k_true=(2, 3),
+        seeds=(0, 1, 2),
+        chains=2,
+        tune=500,
+        draws=500,
+        n_geos=(1, 4, 10),
+        models=GEO_MODELS,
+    ),
+    # The full tier's K_true 2 and 3 and the separated cells, calibrated with
+    # two lift tests per channel.
+    "lift": Tier(
+        modes=("aggregate", "separated"),
+        k_true=(2, 3),
+        seeds=FULL_SEEDS,
+        chains=4,
+        tune=1000,
+        draws=2000,
+        lift_levels=LIFT_LEVELS,
     ),
 }
 
@@ -275,6 +340,7 @@ METRIC_KEYS = (
     "n_active_mean",
     "n_entropy_mean",
     "n_active_abs_err",
+    "segments_exact_frac",
     "regret_pct",
     "regret_historical_pct",
     "budget_weekly",
@@ -311,7 +377,11 @@ class RunSpec:
 
     ``mixture_priors`` holds serialized priors (``prior.to_dict()``) by
     parameter name, as canonical JSON text so the spec stays hashable; see
-    :meth:`priors_dict`.
+    :meth:`priors_dict`. ``n_geos`` is the panel size of the ``geo`` mode
+    (``None`` for single-market data); ``lift_levels`` (empty: none) adds lift
+    tests at these fractions of each channel's largest spend, with spend
+    change ``lift_delta`` times that spend and standard error ``lift_sigma``
+    times the true lift (:func:`mmm_bench.data.lift_test_table`).
     """
 
     tier: str
@@ -331,14 +401,44 @@ class RunSpec:
     mass_matrix: str = "diag"
     step_size: str = "per_chain"
     max_tree_depth: int = NUMPYRO_MAX_TREE_DEPTH
+    n_geos: int | None = None
+    lift_levels: tuple[float, ...] = ()
+    lift_delta: float = LIFT_DELTA
+    lift_sigma: float = LIFT_SIGMA
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "mixture_priors", _canonical_priors(self.mixture_priors)
         )
+        # tuples again after a JSON round trip (lists there)
+        object.__setattr__(
+            self, "lift_levels", tuple(float(v) for v in self.lift_levels)
+        )
         check_sampler_settings(
             self.target_accept, self.max_tree_depth, self.step_size, self.mass_matrix
         )
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}.")
+        if (self.mode == "geo") != (self.n_geos is not None):
+            raise ValueError(
+                f"n_geos is set for the geo mode only (mode {self.mode!r}, "
+                f"n_geos {self.n_geos!r})."
+            )
+        if self.n_geos is not None and (
+            isinstance(self.n_geos, bool)
+            or not isinstance(self.n_geos, int)
+            or self.n_geos < 1
+        ):
+            raise ValueError(f"n_geos must be a positive integer, got {self.n_geos!r}.")
+        if self.lift_levels and self.n_geos is not None:
+            raise ValueError("Lift tests are for single-market data only.")
+        if any(not 0.0 < v for v in self.lift_levels):
+            raise ValueError(f"lift_levels must be positive, got {self.lift_levels}.")
+        if not (self.lift_delta > 0 and self.lift_sigma > 0):
+            raise ValueError(
+                f"lift_delta and lift_sigma must be positive, got {self.lift_delta} "
+                f"and {self.lift_sigma}."
+            )
 
     def priors_dict(self) -> dict[str, dict[str, Any]]:
         """``{parameter: serialized prior}`` of the run (empty: default priors)."""
@@ -347,6 +447,18 @@ class RunSpec:
     def sampler_settings(self) -> SamplerSettings:
         """The run's NUTS settings."""
         return SamplerSettings(**{name: getattr(self, name) for name in SAMPLER_FIELDS})
+
+    def pooled_weights(self) -> bool:
+        """Whether the run's mixture gets :data:`GEO_MIXTURE_WEIGHTS`: a geo
+        panel, a mixture with more than one component, and no ``weights`` in
+        :attr:`mixture_priors` (which would take precedence)."""
+        n_components = MODELS[self.model]["n_components"]
+        return (
+            self.n_geos is not None
+            and n_components is not None
+            and n_components > 1
+            and "weights" not in dict(self.mixture_priors)
+        )
 
     def settings(self) -> dict[str, Any]:
         """Everything that defines the result except the cell and the model.
@@ -367,6 +479,15 @@ class RunSpec:
             fields_.pop("step_size")
         if self.max_tree_depth == NUMPYRO_MAX_TREE_DEPTH:
             fields_.pop("max_tree_depth")
+        if self.n_geos is None:
+            fields_.pop("n_geos")
+        if self.lift_levels:
+            fields_["lift_levels"] = list(self.lift_levels)
+        else:
+            for key in ("lift_levels", "lift_delta", "lift_sigma"):
+                fields_.pop(key)
+        if self.pooled_weights():
+            fields_["mixture_weights"] = GEO_MIXTURE_WEIGHTS
         return {
             **fields_,
             "schema": SCHEMA_VERSION,
@@ -382,13 +503,25 @@ class RunSpec:
     def key(self) -> str:
         """File stem of the cached result."""
         return (
-            f"{self.mode}-K{self.k_true}-seed{self.seed}-{self.model}-"
-            f"{self.settings_hash()}"
+            f"{self.mode}{self._key_extras()}-K{self.k_true}-seed{self.seed}-"
+            f"{self.model}-{self.settings_hash()}"
         )
 
+    def _key_extras(self) -> str:
+        geos = "" if self.n_geos is None else f"-G{self.n_geos}"
+        return geos + ("-lift" if self.lift_levels else "")
+
+    @property
+    def cell(self) -> str:
+        """The data's name in tables (the ``mode`` column of the report):
+        the mode, ``"geo G=4"`` for a 4-geo panel, ``"aggregate + lift"``
+        with lift tests."""
+        name = self.mode if self.n_geos is None else f"geo G={self.n_geos}"
+        return name + (" + lift" if self.lift_levels else "")
+
     def data_set(self) -> tuple[str, int, int]:
-        """``(mode, K_true, seed)``: the data the run is fitted on."""
-        return self.mode, self.k_true, self.seed
+        """``(cell, K_true, seed)``: the data the run is fitted on."""
+        return self.cell, self.k_true, self.seed
 
     def with_model(
         self,
@@ -428,6 +561,19 @@ class RunSpec:
         return cache_dir / self.tier / f"{self.fitted_as().key()}.json"
 
 
+def cell_order(cells: Sequence[str]) -> list[str]:
+    """Cell names (:attr:`RunSpec.cell`) in table order: by mode as in
+    :data:`MODES`, single market before lift tests, geo panels by size."""
+
+    def rank(cell: str) -> tuple[int, int, int, str]:
+        base, lift, _ = cell.partition(" + lift")
+        mode, _, geos = base.partition(" G=")
+        index = MODES.index(mode) if mode in MODES else len(MODES)
+        return (bool(lift), index, int(geos) if geos.isdigit() else 0, cell)
+
+    return sorted(dict.fromkeys(cells), key=rank)
+
+
 def build_specs(
     tier: str,
     settings: Tier,
@@ -439,24 +585,39 @@ def build_specs(
 
     ``model_settings`` (default :data:`MODEL_SAMPLER_SETTINGS`) gives each
     model's sampler settings; ``mixture_priors`` (serialized priors by
-    parameter name) applies to :data:`MIXTURE_MODELS` only.
+    parameter name) applies to :data:`MIXTURE_MODELS` only. Models the tier
+    does not fit (``Tier.models``) are left out; the ``geo`` mode has one data
+    set per panel size in ``Tier.n_geos``, and ``Tier.lift_levels`` adds the
+    lift tests to every run.
     """
-    ordered = sorted(models, key=lambda m: list(MODELS).index(m))
+    allowed = set(MODELS) if settings.models is None else set(settings.models)
+    ordered = sorted(
+        (m for m in models if m in allowed), key=lambda m: list(MODELS).index(m)
+    )
     template = RunSpec(
         tier=tier,
-        mode=settings.modes[0],
+        mode="aggregate",
         k_true=settings.k_true[0],
         seed=settings.seeds[0],
         model=REFERENCE_MODEL,
         chains=settings.chains,
         tune=settings.tune,
         draws=settings.draws,
+        lift_levels=settings.lift_levels,
     )
+    panels: list[tuple[str, int | None]] = []
+    for mode in settings.modes:
+        if mode == "geo":
+            if not settings.n_geos:
+                raise ValueError("The geo mode needs Tier.n_geos (panel sizes).")
+            panels += [(mode, n) for n in settings.n_geos]
+        else:
+            panels.append((mode, None))
     return [
-        replace(template, mode=mode, k_true=k, seed=seed).with_model(
+        replace(template, mode=mode, n_geos=n_geos, k_true=k, seed=seed).with_model(
             model, model_settings, mixture_priors
         )
-        for mode in settings.modes
+        for mode, n_geos in panels
         for k in settings.k_true
         for seed in settings.seeds
         for model in ordered
@@ -471,11 +632,17 @@ DIGEST_MODULES = (
     "__init__",
     "curves",
     "diagnostics",
+    "evidence",
+    "example",
     "lift_test",
+    "pooled_weights",
+    "posterior",
     "priors",
+    "sampling",
     "saturation",
     "summary",
     "synthetic",
+    "validation",
 )
 
 VERSION_PACKAGES = (

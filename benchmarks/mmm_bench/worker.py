@@ -36,7 +36,14 @@ from .specs import (
 CURVE_POINTS = 201  # grid on [0, max scaled spend] for curve recovery
 DIAGNOSTIC_POINTS = 20  # positive grid points for the label-invariant curve
 # Post-processing steps whose cost grows with the number of posterior draws.
-DRAW_DEPENDENT_STEPS = ("loo", "diagnostics", "predictive", "curves", "budget")
+DRAW_DEPENDENT_STEPS = (
+    "loo",
+    "diagnostics",
+    "predictive",
+    "curves",
+    "segments",
+    "budget",
+)
 
 
 def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
@@ -75,22 +82,42 @@ def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
 def prepare_data(spec: RunSpec):
     """Synthetic data of the cell, with a ``trend`` control, split train/test.
 
+    ``aggregate`` and ``latent``: ``make_mixture_mmm_data``; ``separated``:
+    :func:`mmm_bench.data.make_separated_data`; ``geo``: the panel of
+    :func:`mmm_bench.panel.prepare_geo_data` (long frames with a ``geo``
+    column).
+
     Returns
     -------
     tuple
         ``(data, X_train, y_train, X_test, y_test)``; the trend runs from 0 to
         1 over all weeks, so it continues into the test period.
     """
-    from pmm_mixture.synthetic import make_mixture_mmm_data
+    if spec.mode == "geo":
+        from .panel import prepare_geo_data
 
-    data = make_mixture_mmm_data(
-        spec.k_true,
-        n_channels=spec.n_channels,
-        n_weeks=spec.n_weeks,
-        mode=spec.mode,
-        noise=spec.noise,
-        seed=spec.seed,
-    )
+        return prepare_geo_data(spec)
+    if spec.mode == "separated":
+        from .data import make_separated_data
+
+        data = make_separated_data(
+            spec.k_true,
+            n_channels=spec.n_channels,
+            n_weeks=spec.n_weeks,
+            noise=spec.noise,
+            seed=spec.seed,
+        )
+    else:
+        from pmm_mixture.synthetic import make_mixture_mmm_data
+
+        data = make_mixture_mmm_data(
+            spec.k_true,
+            n_channels=spec.n_channels,
+            n_weeks=spec.n_weeks,
+            mode=spec.mode,
+            noise=spec.noise,
+            seed=spec.seed,
+        )
     X_train, y_train, X_test, y_test = data.split(spec.n_test)
     trend = np.arange(data.n_weeks, dtype=float) / (data.n_weeks - 1)
     X_train = X_train.assign(trend=trend[: len(X_train)])
@@ -98,12 +125,19 @@ def prepare_data(spec: RunSpec):
     return data, X_train, y_train, X_test, y_test
 
 
-def build_saturation(model: str, mixture_priors: Mapping[str, Any] | None = None):
+def build_saturation(
+    model: str,
+    mixture_priors: Mapping[str, Any] | None = None,
+    pooled_weights: bool = False,
+):
     """The saturation component of a benchmark model.
 
     ``mixture_priors`` (``{parameter: serialized prior}``, as
     :meth:`RunSpec.priors_dict` gives) replaces default priors of a
-    ``MixtureHillSaturation``; the other models take none.
+    ``MixtureHillSaturation``; the other models take none. ``pooled_weights``
+    gives a mixture the geo tier's weights prior, ``PartiallyPooledWeights()``
+    (:data:`~mmm_bench.specs.GEO_MIXTURE_WEIGHTS`), unless ``mixture_priors``
+    has ``weights``.
     """
     from pymc_marketing.mmm import HillSaturation, LogisticSaturation
 
@@ -119,19 +153,71 @@ def build_saturation(model: str, mixture_priors: Mapping[str, Any] | None = None
         saturation = LogisticSaturation()
     else:
         n_components = MODELS[model]["n_components"]
-        priors = deserialize_priors(mixture_priors) if mixture_priors else None
-        return MixtureHillSaturation(n_components=n_components, priors=priors)
-    if mixture_priors:
+        priors = deserialize_priors(mixture_priors) if mixture_priors else {}
+        if pooled_weights and "weights" not in priors:
+            from pmm_mixture.pooled_weights import PartiallyPooledWeights
+
+            priors["weights"] = PartiallyPooledWeights()
+        return MixtureHillSaturation(n_components=n_components, priors=priors or None)
+    if mixture_priors or pooled_weights:
         raise ValueError(f"{model} takes no mixture priors.")
     return saturation
 
 
-def build_mmm(data, model: str, mixture_priors: Mapping[str, Any] | None = None):
-    """PyMC-Marketing MMM exactly as the main job builds it, with this saturation."""
+def build_mmm(
+    data,
+    model: str,
+    mixture_priors: Mapping[str, Any] | None = None,
+    pooled_weights: bool = False,
+):
+    """PyMC-Marketing MMM exactly as the main job builds it, with this saturation
+    (for a geo panel, :func:`mmm_bench.panel.build_geo_mmm`: the same with
+    ``dims=("geo",)``)."""
+    saturation = build_saturation(model, mixture_priors, pooled_weights)
+    if hasattr(data, "markets"):
+        from .panel import build_geo_mmm
+
+        return build_geo_mmm(data, saturation)
     from pmm_mixture.example import build_mmm as build_example_mmm
 
-    saturation = build_saturation(model, mixture_priors)
     return build_example_mmm(data, None, saturation=saturation)
+
+
+def build_run_model(spec: RunSpec, data, X_train, y_train):
+    """The run's MMM, ready to fit: with lift tests when the spec has them.
+
+    With ``spec.lift_levels`` the model is built on the training data and the
+    lift tests of :func:`mmm_bench.data.lift_test_table` (from the truth, the
+    largest spend read from the training weeks) are added with
+    :func:`pmm_mixture.add_lift_test_measurements` (which calls
+    ``MMM.add_lift_test_measurements`` for Hill and Logistic); ``mmm.fit``
+    then uses that model.
+
+    Returns
+    -------
+    tuple
+        ``(mmm, lift_tests)``: the MMM and the lift-test table (``None``
+        without lift tests).
+    """
+    mmm = build_mmm(data, spec.model, spec.priors_dict(), spec.pooled_weights())
+    if not spec.lift_levels:
+        return mmm, None
+    from pmm_mixture import add_lift_test_measurements
+
+    from .data import lift_test_table
+
+    table = lift_test_table(
+        data,
+        spec.lift_levels,
+        spec.lift_delta,
+        spec.lift_sigma,
+        n_train=len(X_train),
+    )
+    mmm.build_model(X_train, y_train)
+    add_lift_test_measurements(
+        mmm, table[["channel", "x", "delta_x", "delta_y", "sigma"]]
+    )
+    return mmm, table
 
 
 def _peak_rss_mb() -> float:
@@ -202,7 +288,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     -------
     dict
         JSON-serialisable result: ``metrics`` (the flat :data:`METRIC_KEYS`),
-        ``elpd_i`` (pointwise ELPD-LOO, original target units), per-channel
+        ``elpd_i`` (pointwise ELPD-LOO, original target units; for a geo
+        panel over every geo-week, geo by geo), per-channel (and per-geo)
         details, diagnostics tables, timings and errors.
     """
     start_total = time.perf_counter()
@@ -215,6 +302,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     from pmm_mixture.summary import effective_components
 
     from . import metrics as bm
+    from . import panel as geo
 
     sections = _Sections()
     values: dict[str, float] = dict.fromkeys(METRIC_KEYS, float("nan"))
@@ -222,8 +310,11 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     data, X_train, y_train, X_test, y_test = prepare_data(spec)
     channels = list(data.channel_columns)
-    n_train = len(X_train)
-    mmm = build_mmm(data, spec.model, spec.priors_dict())
+    is_panel = spec.n_geos is not None
+    n_train = spec.n_weeks - spec.n_test  # weeks (of every geo) in training
+    mmm, lift_tests = build_run_model(spec, data, X_train, y_train)
+    if lift_tests is not None:
+        details["lift_tests"] = lift_tests.to_dict(orient="records")
 
     compile_clock = _JaxCompileClock()
     start = time.perf_counter()
@@ -246,13 +337,22 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         values["max_tree_depth_frac"] = float((depth >= spec.max_tree_depth).mean())
 
     def loo() -> None:
+        # the sales observations only: lift tests, where there are any, are
+        # observed too, but they are the same for every model
         pm.compute_log_likelihood(
-            idata, model=mmm.model, extend_inferencedata=True, progressbar=False
+            idata,
+            var_names=["y"],
+            model=mmm.model,
+            extend_inferencedata=True,
+            progressbar=False,
         )
-        result = az.loo(idata, pointwise=True)
+        result = az.loo(idata, pointwise=True, var_name="y")
         # The likelihood is on the scaled target y / target_scale: shift every
         # pointwise value by -log(target_scale) to get densities of y itself.
-        elpd_i = np.asarray(result.elpd_i, dtype=float) - math.log(target_scale)
+        elpd = result.elpd_i
+        if is_panel:  # every geo-week, geo by geo (the same order in every run)
+            elpd = elpd.transpose(geo.GEO, geo.DATE)
+        elpd_i = np.ravel(np.asarray(elpd, dtype=float)) - math.log(target_scale)
         pareto_k = np.asarray(result.pareto_k, dtype=float)
         details["elpd_i"] = elpd_i.tolist()
         values["elpd_loo"] = float(elpd_i.sum())
@@ -293,8 +393,14 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             progressbar=False,
             random_seed=spec.seed,
         )
-        draws = predictions["y"].transpose("sample", "date").values * target_scale
-        y_true = y_test.to_numpy(dtype=float)
+        if is_panel:  # (date, geo) flattened, observed values likewise
+            draws = predictions["y"].transpose("sample", geo.DATE, geo.GEO)
+            geos = [str(g) for g in draws[geo.GEO].values]
+            draws = draws.values.reshape(draws.sizes["sample"], -1) * target_scale
+            y_true = geo.by_date_and_geo(X_test, y_test, geos).ravel()
+        else:
+            draws = predictions["y"].transpose("sample", "date").values * target_scale
+            y_true = y_test.to_numpy(dtype=float)
         values["test_crps"] = bm.crps(y_true, draws)
         values["test_cov50"] = bm.interval_coverage(y_true, draws, 0.5)
         values["test_cov90"] = bm.interval_coverage(y_true, draws, 0.9)
@@ -305,6 +411,14 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             posterior, max_value=1.0, num_points=CURVE_POINTS
         )
         mean_curve = curve.mean(bm.SAMPLE_DIMS) * target_scale
+        if is_panel:
+            errors = geo.curve_errors(
+                mean_curve, channel_scale, data, n_train, bm.curve_recovery_error
+            )
+            details["curve_error"] = errors
+            values["curve_err_max"] = geo.mean_over(errors, "max")
+            values["curve_err_mean"] = geo.mean_over(errors, "mean")
+            return
         adstocked = data.adstocked_spend.iloc[:n_train]
         per_channel = {}
         for channel in channels:
@@ -324,40 +438,66 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         )
 
     def contributions() -> None:
-        fitted = (
-            posterior["channel_contribution"]
-            .mean(bm.SAMPLE_DIMS)
-            .sel(channel=channels)
-            .transpose("date", "channel")
-            .values
-            * target_scale
+        fitted_all = posterior["channel_contribution"].mean(bm.SAMPLE_DIMS)
+        markets = data.markets if is_panel else {None: data}
+        per_geo, totals = {}, []
+        for name, market in markets.items():
+            fitted = fitted_all.sel(channel=channels)
+            if name is not None:
+                fitted = fitted.sel({geo.GEO: name})
+            fitted = fitted.transpose("date", "channel").values * target_scale
+            truth = market.contributions.iloc[:n_train][channels].to_numpy()
+            errors = bm.contribution_recovery_error(truth, fitted)
+            per_geo[name] = dict(zip(channels, errors.tolist(), strict=True))
+            totals.append(bm.relative_rmse(truth.sum(axis=1), fitted.sum(axis=1)))
+        details["contribution_error"] = per_geo if is_panel else per_geo[None]
+        values["contrib_rel_rmse"] = float(
+            np.mean([e for errors in per_geo.values() for e in errors.values()])
         )
-        truth = data.contributions.iloc[:n_train][channels].to_numpy()
-        errors = bm.contribution_recovery_error(truth, fitted)
-        details["contribution_error"] = dict(
-            zip(channels, errors.tolist(), strict=True)
-        )
-        values["contrib_rel_rmse"] = float(errors.mean())
-        values["total_contrib_rel_rmse"] = bm.relative_rmse(
-            truth.sum(axis=1), fitted.sum(axis=1)
-        )
+        values["total_contrib_rel_rmse"] = float(np.mean(totals))
 
     def components() -> None:
         if is_mixture:
             table = effective_components(mmm)
             n_active = table["n_active"].astype(float).to_numpy()
             n_entropy = table["n_entropy_mean"].astype(float).to_numpy()
+            truth = geo.true_segments(data, table.index)
             details["effective_components"] = {
                 str(index): {"n_active": float(a), "n_entropy": float(e)}
                 for index, a, e in zip(table.index, n_active, n_entropy, strict=True)
             }
         else:  # one curve per channel by construction
             n_active = n_entropy = np.ones(len(channels))
+            truth = geo.true_segments(data, pd.Index(channels, name="channel"))
         values["n_active_mean"] = float(n_active.mean())
         values["n_entropy_mean"] = float(n_entropy.mean())
-        values["n_active_abs_err"] = float(np.abs(n_active - spec.k_true).mean())
+        values["n_active_abs_err"] = float(np.abs(n_active - truth).mean())
+
+    def segments() -> None:
+        # distinct segments (pmm_mixture.evidence) against the truth, per
+        # channel (and geo when the weights vary by geo); one by construction
+        # for the single curves and the K=1 mixture
+        if is_mixture and MODELS[spec.model]["n_components"] > 1:
+            from pmm_mixture.evidence import segment_evidence
+
+            table = segment_evidence(mmm, random_seed=spec.seed)
+            counts = table["segments"].astype(float).to_numpy()
+            truth = geo.true_segments(data, table.index)
+            details["segment_evidence"] = {
+                str(index): {**row, "true_segments": int(t)}
+                for (index, row), t in zip(
+                    table.to_dict(orient="index").items(), truth, strict=True
+                )
+            }
+        else:
+            truth = geo.true_segments(data, pd.Index(channels, name="channel"))
+            counts = np.ones(len(truth))
+        values["segments_exact_frac"] = geo.segment_accuracy(counts, truth)
 
     def budget() -> None:
+        if is_panel:
+            panel_budget()
+            return
         from pymc_marketing.mmm.budget_optimizer import MinimizeException
 
         weekly = float(X_train[channels].sum(axis=1).mean())
@@ -404,6 +544,46 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             "failed_attempts": attempts,
         }
 
+    def panel_budget() -> None:
+        # every geo's weekly budget fixed at its historical mean, allocated
+        # over its channels; regret per geo against its own optimum
+        budgets = geo.geo_budgets(X_train, channels)
+        values["budget_weekly"] = float(sum(budgets.values()))
+        recommended, result, attempts = geo.allocate_per_geo(
+            mmm, X_train, X_test, channels, budgets
+        )
+        per_geo, historical_regret, allocation = {}, {}, {}
+        for name, market in data.markets.items():
+            rows = X_train[X_train[geo.GEO] == name]
+            historical = {c: float(rows[c].mean()) for c in channels}
+            optimal = market.optimal_allocation(budgets[name])
+            per_geo[name] = bm.budget_regret(
+                market.true_response, recommended[name], optimal
+            )
+            historical_regret[name] = bm.budget_regret(
+                market.true_response, historical, optimal
+            )
+            allocation[name] = {
+                "budget": budgets[name],
+                "recommended": recommended[name],
+                "optimal": optimal,
+                "historical": historical,
+                "regret_pct": per_geo[name]["regret_pct"],
+            }
+        regret = geo.panel_regret(per_geo)
+        values["regret_pct"] = regret["regret_pct"]
+        values["response_recommended"] = regret["response_recommended"]
+        values["response_optimal"] = regret["response_optimal"]
+        values["regret_historical_pct"] = geo.panel_regret(historical_regret)[
+            "regret_pct"
+        ]
+        details["allocation"] = {
+            "by_geo": allocation,
+            "regret_pooled_pct": regret["regret_pooled_pct"],
+            "optimizer_success": bool(result.scipy_result.success),
+            "failed_attempts": attempts,
+        }
+
     for name, step in (
         ("sampler_stats", sampler_stats),
         ("loo", loo),
@@ -412,6 +592,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         ("curves", curves),
         ("contributions", contributions),
         ("components", components),
+        ("segments", segments),
         ("budget", budget),
     ):
         sections.run(name, step)
