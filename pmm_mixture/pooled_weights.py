@@ -107,7 +107,7 @@ class PartiallyPooledWeights(ComponentPrior):
 
     Parameters
     ----------
-    alpha : float, default 0.15
+    alpha : float, default 0.5
         Concentration of the shared mix's stick breaks (small is sparse).
     sigma : Prior, optional
         Prior of the spread of a group's log shares around the shared mix's.
@@ -132,7 +132,7 @@ class PartiallyPooledWeights(ComponentPrior):
 
     def __init__(
         self,
-        alpha: float = 0.15,
+        alpha: float = 0.5,
         sigma: Prior | None = None,
         pooled_dim: str = "geo",
         dims: tuple[str, ...] | str = ("geo", "channel", COMPONENT_DIM),

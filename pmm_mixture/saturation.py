@@ -105,7 +105,7 @@ def default_mixture_priors(n_components: int) -> dict[str, Any]:
     """
     return {
         "beta": Prior("HalfNormal", sigma=1.5),
-        "weights": StickBreakingWeights(alpha=0.15, dims=None),
+        "weights": StickBreakingWeights(alpha=0.5, dims=None),
         "kappa": OrderedKappa(log_gap=_default_log_gap(n_components), dims=None),
         "slope": PooledSlope(dims=None),
     }
@@ -142,8 +142,10 @@ class MixtureHillSaturation(SaturationTransformation):
       ``m(x) = sum_k w_k hill_k(x)``.
     - ``weights`` (component dim): each segment's share of the channel's
       maximum effect, on the simplex. Default
-      :class:`~pmm_mixture.priors.StickBreakingWeights` with ``alpha=0.15``
-      (sparse: surplus components shrink toward 0).
+      :class:`~pmm_mixture.priors.StickBreakingWeights` with ``alpha=0.5``
+      (sparse: surplus components shrink toward 0; count segments with
+      :func:`pmm_mixture.evidence.distinct_segments`, which merges
+      components whose kappas are within 2x).
     - ``kappa`` (component dim): half-saturation points, strictly increasing
       in the component. Default :class:`~pmm_mixture.priors.OrderedKappa`.
     - ``slope`` (component dim, or none): Hill slopes, partially pooled per

@@ -265,10 +265,17 @@ class SegmentReport:
         ``saturation_90_spend`` (spend per period at which the segment reaches
         50 % and 90 % of its own maximum), and ``slope``.
     channels : pd.DataFrame
-        One row per channel: ``n_segments`` (active), effective number of
+        One row per channel: ``n_segments``, the segments the data support
+        (``distinct_segments`` where a second segment is "supported", else
+        1; without the evidence, for a bare ``idata``, ``distinct_segments``);
+        ``distinct_segments``, the posterior median number of distinct
+        segments (components above the weight threshold, those whose kappas
+        are within 2x of each other counted once, see
+        :func:`pmm_mixture.evidence.distinct_segments`); the
+        ``n_active_components``, effective number of
         components (exp-entropy median, HDI and mean), the ``pruned``
         components and, for a fitted MMM, the evidence on a second segment
-        (``distinct_segments``, ``p_two_prior``, ``p_two_posterior``,
+        (``p_two_prior``, ``p_two_posterior``,
         ``bayes_factor``, ``second_segment``; see
         :func:`pmm_mixture.evidence.segment_evidence`).
     hdi_prob : float
@@ -286,7 +293,8 @@ class SegmentReport:
             name = key if isinstance(key, str) else ", ".join(map(str, key))
             lines = [
                 f"{name}: {row['n_segments']} segment(s) "
-                f"(effective number {row['n_entropy_median']:.2f}, "
+                f"({row['n_active_components']} active component(s), "
+                f"effective number {row['n_entropy_median']:.2f}, "
                 f"{self.hdi_prob:.0%} HDI "
                 f"{row['n_entropy_hdi_low']:.2f}-{row['n_entropy_hdi_high']:.2f})"
             ]
@@ -315,6 +323,23 @@ class SegmentReport:
         return "\n\n".join(paragraphs)
 
 
+def _distinct_segments(
+    weights: xr.DataArray, kappa: xr.DataArray, threshold: float
+) -> xr.DataArray:
+    """Posterior median of the distinct segments per draw (kappas 2x apart)."""
+    from pmm_mixture.evidence import distinct_segments
+
+    weights, kappa = xr.broadcast(weights, kappa)
+    dims = [d for d in weights.dims if d != COMPONENT_DIM]
+    counts = distinct_segments(
+        weights.transpose(*dims, COMPONENT_DIM).values,
+        kappa.transpose(*dims, COMPONENT_DIM).values,
+        threshold=threshold,
+    )
+    counts = xr.DataArray(counts, dims=dims, coords={d: weights[d] for d in dims})
+    return counts.median(SAMPLE_DIMS).round().astype(int).rename("n_segments")
+
+
 def _evidence_line(row: pd.Series) -> str:
     """One line on whether the data could show a second distinct segment."""
     probabilities = (
@@ -340,9 +365,17 @@ def segment_report(
 ) -> SegmentReport:
     """How many audience segments each channel has, how big, where they saturate.
 
-    A segment is an active component (posterior median weight above
-    ``threshold``, see :func:`active_components`); the others are reported as
-    pruned. Spend is in the
+    The count of segments is the posterior median of the distinct segments
+    per draw: components whose weight exceeds ``threshold``, with components
+    whose kappas lie within 2x of each other counted once (one segment
+    spread over neighbouring components). For a fitted MMM a second segment
+    is counted only when the data support it against the prior (Bayes factor
+    >= 3, see :func:`pmm_mixture.evidence.segment_evidence`); in the
+    resolvability study this rule found a second segment 4x or more apart
+    in 5 of 6 fits and one on 1 of 30 one-segment data sets. The table
+    lists every active component (posterior median weight above
+    ``threshold``, see :func:`active_components`); the others are reported
+    as pruned. Spend is in the
     channel's original units per period (adstocked spend when adstock comes
     first); without a channel scale in the model's data it is in model units.
 
@@ -389,7 +422,8 @@ def segment_report(
     ...     {"/posterior": posterior, "/constant_data": scale}
     ... )
     >>> print(segment_report(idata, hdi_prob=0.5))  # doctest: +NORMALIZE_WHITESPACE
-    search: 2 segment(s) (effective number 2.00, 50% HDI 2.00-2.00)
+    search: 2 segment(s) (2 active component(s), effective number 2.00,
+    50% HDI 2.00-2.00)
       segment 0: 53% of the channel's maximum effect (53%-53%); half-saturates at
       200 per period (200-200), 90% saturated at 600
       segment 1: 47% of the channel's maximum effect (47%-47%); half-saturates at
@@ -422,8 +456,13 @@ def segment_report(
 
     channels = effective_components(
         model, threshold=threshold, hdi_prob=hdi_prob, prefix=prefix
-    ).rename(columns={"n_active": "n_segments"})
+    ).rename(columns={"n_active": "n_active_components"})
     channel_levels = list(channels.index.names)
+    distinct = _distinct_segments(weights, kappa, threshold).to_dataframe()
+    if distinct.index.nlevels > 1:
+        distinct = distinct.reorder_levels(channel_levels)
+    channels.insert(0, "n_segments", distinct["n_segments"])
+    channels.insert(1, "distinct_segments", distinct["n_segments"])
     extra = [
         n for n in segments.index.names if n not in (*channel_levels, COMPONENT_DIM)
     ]
@@ -440,11 +479,13 @@ def segment_report(
         from pmm_mixture.evidence import segment_evidence
 
         table = segment_evidence(model, threshold=threshold, prefix=prefix)
-        table = table.rename(columns={"segments": "distinct_segments"})
-        table = (
-            table.reorder_levels(channel_levels) if table.index.nlevels > 1 else table
-        )
+        table = table.drop(columns="segments")
+        if table.index.nlevels > 1:
+            table = table.reorder_levels(channel_levels)
         channels = channels.join(table)
+        # a second segment counts only where the data support it
+        supported = channels["second_segment"] == "supported"
+        channels["n_segments"] = channels["n_segments"].where(supported, 1)
     return SegmentReport(
         segments=segments[active.to_numpy()], channels=channels, hdi_prob=hdi_prob
     )
