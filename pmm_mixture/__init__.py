@@ -15,7 +15,9 @@ Examples
 ['beta', 'kappa', 'slope', 'weights']
 """
 
+from pmm_mixture.evidence import segment_evidence
 from pmm_mixture.lift_test import add_lift_test_measurements
+from pmm_mixture.pooled_weights import PartiallyPooledWeights
 from pmm_mixture.priors import (
     DirichletWeights,
     OrderedKappa,
@@ -31,10 +33,12 @@ __all__ = [
     "DirichletWeights",
     "MixtureHillSaturation",
     "OrderedKappa",
+    "PartiallyPooledWeights",
     "PooledSlope",
     "StickBreakingWeights",
     "add_lift_test_measurements",
     "common_step_size",
+    "segment_evidence",
     "validate_mmm_data",
 ]
 __version__ = "0.1.0"

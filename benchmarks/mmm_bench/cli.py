@@ -445,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summary = report.summarize(runs)
     summary.to_csv(out_dir / "summary.csv", index=False)
-    targets = report.evaluate_targets(runs)
+    targets = report.evaluate_targets(runs, comparison=vs_best)
     targets.to_csv(out_dir / "targets.csv", index=False)
     vs_best.to_csv(out_dir / "vs_best_single.csv", index=False)
     vs_best_cells = report.summarize_vs_best(vs_best)
