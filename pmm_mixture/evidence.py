@@ -40,7 +40,7 @@ import xarray as xr
 from pmm_mixture.posterior import SAMPLE_DIMS, get_posterior, mixture_variable
 from pmm_mixture.priors import COMPONENT_DIM
 
-__all__ = ["distinct_segments", "segment_evidence"]
+__all__ = ["distinct_segment_draws", "distinct_segments", "segment_evidence"]
 
 #: Bayes factor from which a second segment counts as supported.
 SUPPORTED_BF = 3.0
@@ -91,7 +91,14 @@ def distinct_segments(
     return counts
 
 
-def _counts(weights: xr.DataArray, kappa: xr.DataArray, **kwargs: Any) -> xr.DataArray:
+def distinct_segment_draws(
+    weights: xr.DataArray, kappa: xr.DataArray, **kwargs: Any
+) -> xr.DataArray:
+    """:func:`distinct_segments` of every draw, on named dims.
+
+    ``weights`` and ``kappa`` need the ``component`` dim; the result has all
+    their other dims. Keyword arguments go to :func:`distinct_segments`.
+    """
     weights, kappa = xr.broadcast(weights, kappa)
     dims = [d for d in weights.dims if d != COMPONENT_DIM]
     weights = weights.transpose(*dims, COMPONENT_DIM)
@@ -148,9 +155,9 @@ def segment_evidence(
     weights = mixture_variable(posterior, prefix, "weights")
     kappa = mixture_variable(posterior, prefix, "kappa")
     options = {"merge": merge, "threshold": threshold}
-    counts = _counts(weights, kappa, **options)
+    counts = distinct_segment_draws(weights, kappa, **options)
     prior = _prior_draws(model, posterior, prior_draws, random_seed)
-    prior_counts = _counts(
+    prior_counts = distinct_segment_draws(
         prior[f"{prefix}_weights"], prior[f"{prefix}_kappa"], **options
     )
     p_post = (counts >= 2).mean(SAMPLE_DIMS)

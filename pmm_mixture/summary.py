@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmm_mixture.evidence import distinct_segment_draws, segment_evidence
 from pmm_mixture.posterior import (
     SAMPLE_DIMS,
     channel_scale,
@@ -323,23 +324,6 @@ class SegmentReport:
         return "\n\n".join(paragraphs)
 
 
-def _distinct_segments(
-    weights: xr.DataArray, kappa: xr.DataArray, threshold: float
-) -> xr.DataArray:
-    """Posterior median of the distinct segments per draw (kappas 2x apart)."""
-    from pmm_mixture.evidence import distinct_segments
-
-    weights, kappa = xr.broadcast(weights, kappa)
-    dims = [d for d in weights.dims if d != COMPONENT_DIM]
-    counts = distinct_segments(
-        weights.transpose(*dims, COMPONENT_DIM).values,
-        kappa.transpose(*dims, COMPONENT_DIM).values,
-        threshold=threshold,
-    )
-    counts = xr.DataArray(counts, dims=dims, coords={d: weights[d] for d in dims})
-    return counts.median(SAMPLE_DIMS).round().astype(int).rename("n_segments")
-
-
 def _evidence_line(row: pd.Series) -> str:
     """One line on whether the data could show a second distinct segment."""
     probabilities = (
@@ -458,7 +442,14 @@ def segment_report(
         model, threshold=threshold, hdi_prob=hdi_prob, prefix=prefix
     ).rename(columns={"n_active": "n_active_components"})
     channel_levels = list(channels.index.names)
-    distinct = _distinct_segments(weights, kappa, threshold).to_dataframe()
+    distinct = (
+        distinct_segment_draws(weights, kappa, threshold=threshold)
+        .median(SAMPLE_DIMS)
+        .round()
+        .astype(int)
+        .rename("n_segments")
+        .to_dataframe()
+    )
     if distinct.index.nlevels > 1:
         distinct = distinct.reorder_levels(channel_levels)
     channels.insert(0, "n_segments", distinct["n_segments"])
@@ -476,8 +467,6 @@ def segment_report(
     )
     channels["pruned"] = pruned.reindex(channels.index)
     if evidence and hasattr(model, "saturation"):
-        from pmm_mixture.evidence import segment_evidence
-
         table = segment_evidence(model, threshold=threshold, prefix=prefix)
         table = table.drop(columns="segments")
         if table.index.nlevels > 1:
