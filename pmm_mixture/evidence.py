@@ -96,15 +96,21 @@ def distinct_segment_draws(
 ) -> xr.DataArray:
     """:func:`distinct_segments` of every draw, on named dims.
 
-    ``weights`` and ``kappa`` need the ``component`` dim; the result has all
-    their other dims. Keyword arguments go to :func:`distinct_segments`.
+    ``weights`` and ``kappa`` need the ``component`` dim; the result has the
+    other dims of ``weights`` (a dim only ``kappa`` has, such as a per-geo
+    kappa, is reduced by the maximum). Keyword arguments go to
+    :func:`distinct_segments`.
     """
+    keep = set(weights.dims)
     weights, kappa = xr.broadcast(weights, kappa)
     dims = [d for d in weights.dims if d != COMPONENT_DIM]
     weights = weights.transpose(*dims, COMPONENT_DIM)
     kappa = kappa.transpose(*dims, COMPONENT_DIM)
     values = distinct_segments(weights.values, kappa.values, **kwargs)
-    return xr.DataArray(values, dims=dims, coords={d: weights[d] for d in dims})
+    counts = xr.DataArray(values, dims=dims, coords={d: weights[d] for d in dims})
+    # where kappa varies over a dim the weights do not have (e.g. geo), a
+    # draw has as many segments as its count in any of those
+    return counts.max([d for d in dims if d not in keep])
 
 
 def _prior_draws(model: Any, posterior: xr.Dataset, draws: int, seed: int):
