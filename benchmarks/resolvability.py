@@ -358,7 +358,7 @@ def count_segments(
     ``weights`` are importance weights of the draws (``None``: equal);
     ``alpha`` is the prior's concentration, needed by the evidence rule.
     """
-    from pmm_mixture.evidence import distinct_segments, verdict
+    from pmm_mixture.evidence import bayes_factor, distinct_segments, verdict
 
     merge = RULES[rule]
     if merge is None:
@@ -371,11 +371,9 @@ def count_segments(
         weights = np.full(len(counts), 1.0 / len(counts))
     if rule != "evidence":
         return round(weighted_median(counts.astype(float), weights))
-    eps = 0.5 / len(counts)
-    p_post = float(np.clip(weights @ (counts >= 2), eps, 1 - eps))
-    p_prior = prior_probability_two(alpha, merge)
-    bayes_factor = (p_post / (1 - p_post)) / (p_prior / (1 - p_prior))
-    return 2 if verdict(bayes_factor, p_post) == "supported" else 1
+    p_post = float(weights @ (counts >= 2))
+    factor = bayes_factor(p_post, prior_probability_two(alpha, merge), len(counts))
+    return 2 if verdict(factor, p_post) == "supported" else 1
 
 
 def reweighted_counts(

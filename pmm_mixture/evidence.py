@@ -40,7 +40,12 @@ import xarray as xr
 from pmm_mixture.posterior import SAMPLE_DIMS, get_posterior, mixture_variable
 from pmm_mixture.priors import COMPONENT_DIM
 
-__all__ = ["distinct_segment_draws", "distinct_segments", "segment_evidence"]
+__all__ = [
+    "bayes_factor",
+    "distinct_segment_draws",
+    "distinct_segments",
+    "segment_evidence",
+]
 
 #: Bayes factor from which a second segment counts as supported.
 SUPPORTED_BF = 3.0
@@ -169,10 +174,8 @@ def segment_evidence(
     p_post = (counts >= 2).mean(SAMPLE_DIMS)
     p_prior = (prior_counts >= 2).mean(SAMPLE_DIMS)
     p_prior, p_post = xr.broadcast(p_prior, p_post)
-    eps = 0.5 / counts.sizes["chain"] / counts.sizes["draw"]
-    odds = (p_post.clip(eps, 1 - eps) / (1 - p_post.clip(eps, 1 - eps))) / (
-        p_prior.clip(eps, 1 - eps) / (1 - p_prior.clip(eps, 1 - eps))
-    )
+    n_draws = counts.sizes["chain"] * counts.sizes["draw"]
+    odds = bayes_factor(p_post, p_prior, n_draws)
     table = xr.Dataset(
         {
             "segments": counts.median(SAMPLE_DIMS),
@@ -187,6 +190,24 @@ def segment_evidence(
         for bf, p in zip(table["bayes_factor"], table["p_two_posterior"], strict=True)
     ]
     return table
+
+
+def bayes_factor(p_two_posterior: Any, p_two_prior: Any, n_draws: int) -> Any:
+    """Posterior odds of two or more segments over their prior odds.
+
+    Both probabilities are kept half a draw away from 0 and 1 (``0.5 /
+    n_draws``), so a probability estimated as 0 or 1 gives a large but finite
+    factor. Works on floats, arrays and ``DataArray``.
+
+    Examples
+    --------
+    >>> round(float(bayes_factor(0.8, 0.5, 1000)), 6)
+    4.0
+    """
+    eps = 0.5 / n_draws
+    post = np.clip(p_two_posterior, eps, 1 - eps)
+    prior = np.clip(p_two_prior, eps, 1 - eps)
+    return (post / (1 - post)) / (prior / (1 - prior))
 
 
 def verdict(bayes_factor: float, p_two_posterior: float) -> str:

@@ -442,18 +442,21 @@ def segment_report(
         model, threshold=threshold, hdi_prob=hdi_prob, prefix=prefix
     ).rename(columns={"n_active": "n_active_components"})
     channel_levels = list(channels.index.names)
-    distinct = (
-        distinct_segment_draws(weights, kappa, threshold=threshold)
-        .median(SAMPLE_DIMS)
-        .round()
-        .astype(int)
-        .rename("n_segments")
-        .to_dataframe()
-    )
+    evidence_table = None
+    if evidence and hasattr(model, "saturation"):
+        evidence_table = segment_evidence(model, threshold=threshold, prefix=prefix)
+        distinct = evidence_table.pop("segments")
+    else:
+        distinct = (
+            distinct_segment_draws(weights, kappa, threshold=threshold)
+            .median(SAMPLE_DIMS)
+            .to_series()
+        )
     if distinct.index.nlevels > 1:
         distinct = distinct.reorder_levels(channel_levels)
-    channels.insert(0, "n_segments", distinct["n_segments"])
-    channels.insert(1, "distinct_segments", distinct["n_segments"])
+    distinct = distinct.round().astype(int)
+    channels.insert(0, "n_segments", distinct)
+    channels.insert(1, "distinct_segments", distinct)
     extra = [
         n for n in segments.index.names if n not in (*channel_levels, COMPONENT_DIM)
     ]
@@ -466,12 +469,10 @@ def segment_report(
         .agg(lambda values: sorted({v for v in values if v is not None}))
     )
     channels["pruned"] = pruned.reindex(channels.index)
-    if evidence and hasattr(model, "saturation"):
-        table = segment_evidence(model, threshold=threshold, prefix=prefix)
-        table = table.drop(columns="segments")
-        if table.index.nlevels > 1:
-            table = table.reorder_levels(channel_levels)
-        channels = channels.join(table)
+    if evidence_table is not None:
+        if evidence_table.index.nlevels > 1:
+            evidence_table = evidence_table.reorder_levels(channel_levels)
+        channels = channels.join(evidence_table)
         # a second segment counts only where the data support it
         supported = channels["second_segment"] == "supported"
         channels["n_segments"] = channels["n_segments"].where(supported, 1)
