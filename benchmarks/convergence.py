@@ -146,7 +146,7 @@ def fit(point: Point, variant: str) -> dict[str, Any]:
         with_trend(data.X),
         data.y,
         nuts_sampler="numpyro",
-        nuts_sampler_kwargs=nuts_kwargs,
+        nuts_sampler_kwargs=dict(nuts_kwargs),  # PyMC adds target_accept to it
         chains=point.chains,
         tune=point.tune,
         draws=point.draws,
