@@ -700,6 +700,8 @@ class PooledSlope(ComponentPrior):
     Sub-variables: ``{name}_log_mu`` (outer dims unless the prior sets its
     own, e.g. ``dims=()`` for one model-level mean), ``{name}_log_sigma``
     (scalar unless the prior sets dims) and ``{name}_offset`` (all dims).
+    With one component and a mean per outer cell (the default) there is
+    nothing to pool: the slope is ``exp(log_mu)``, with no spread or offset.
 
     Parameters
     ----------
@@ -749,6 +751,14 @@ class PooledSlope(ComponentPrior):
         if getattr(log_mu_prior, "dims", ()) is None:
             log_mu_prior = _with_dims(log_mu_prior, self.outer_dims)
         log_mu = as_xtensor(_create(log_mu_prior, f"{name}_log_mu"))
+        if n_components == 1 and set(log_mu.dims) >= set(self.outer_dims):
+            # Nothing to pool: one slope per mean. An offset and a spread on
+            # top would be a second parameter for the same slope, a ridge
+            # that NUTS has to walk along.
+            slope = ptx.math.exp(log_mu + _zeros(self.dims))
+            return pmd.Deterministic(
+                name, slope.transpose(*self.dims), dims=self.dims
+            )
         log_sigma = as_xtensor(
             _create(self.parameters["log_sigma"], f"{name}_log_sigma")
         )

@@ -348,3 +348,23 @@ def test_user_priors_not_mutated():
     factory = OrderedKappa(log_first=log_first, dims=("geo", "channel", COMPONENT_DIM))
     draw(factory, 3, draws=2, coords={"geo": ["a"]})
     assert log_first.dims is None
+
+
+def test_pooled_slope_with_one_component_has_nothing_to_pool():
+    factory = PooledSlope()
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 1)
+        factory.create_variable("slope")
+    assert "slope_offset" not in model.named_vars
+    assert "slope_log_sigma" not in model.named_vars
+    assert model.named_vars_to_dims["slope"] == ("channel", COMPONENT_DIM)
+    log_mu, slope = pm.draw([model["slope_log_mu"], model["slope"]], random_seed=3)
+    np.testing.assert_allclose(slope[:, 0], np.exp(log_mu))
+
+
+def test_pooled_slope_with_one_component_still_pools_a_shared_mean():
+    factory = PooledSlope(log_mu=Prior("Normal", mu=0.4, sigma=0.3, dims=()))
+    with pm.Model(coords={"channel": CHANNELS}) as model:
+        ensure_component_coords(model, 1)
+        factory.create_variable("slope")
+    assert model.named_vars_to_dims["slope_offset"] == ("channel", COMPONENT_DIM)
