@@ -756,9 +756,7 @@ class PooledSlope(ComponentPrior):
             # top would be a second parameter for the same slope, a ridge
             # that NUTS has to walk along.
             slope = ptx.math.exp(log_mu + _zeros(self.dims))
-            return pmd.Deterministic(
-                name, slope.transpose(*self.dims), dims=self.dims
-            )
+            return pmd.Deterministic(name, slope.transpose(*self.dims), dims=self.dims)
         log_sigma = as_xtensor(
             _create(self.parameters["log_sigma"], f"{name}_log_sigma")
         )
