@@ -9,13 +9,27 @@ channel's curve.
 
 Examples
 --------
-.. code-block:: python
+One draw of a two-component channel; the components add up to the total,
+which is ``beta`` at the largest scaled spend (``x = 1``):
 
-    from pmm_mixture.curves import mixture_curves
-
-    # mmm: a fitted MMM with saturation=MixtureHillSaturation(...)
-    curves = mixture_curves(mmm, n_points=50)
-    curves["total"].mean(("chain", "draw"))
+>>> import numpy as np, xarray as xr
+>>> from pmm_mixture.curves import mixture_curves
+>>> dims = ("chain", "draw", "channel", "component")
+>>> posterior = xr.Dataset(
+...     {
+...         "saturation_beta": (dims[:3], np.full((1, 1, 1), 2.0)),
+...         "saturation_weights": (dims, np.array([[[[0.4, 0.6]]]])),
+...         "saturation_kappa": (dims, np.array([[[[0.2, 0.8]]]])),
+...         "saturation_slope": (dims, np.array([[[[2.0, 3.0]]]])),
+...     },
+...     coords={"channel": ["tv"]},
+... )
+>>> idata = xr.DataTree.from_dict({"/posterior": posterior})
+>>> curves = mixture_curves(idata, n_points=3)
+>>> curves["total"].sel(channel="tv").values.round(3).tolist()
+[[[0.0, 1.184, 2.0]]]
+>>> bool(np.allclose(curves["components"].sum("component"), curves["total"]))
+True
 """
 
 from __future__ import annotations
@@ -25,24 +39,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from pmm_mixture.hill import hill
 from pmm_mixture.posterior import get_posterior, mixture_variable
 from pmm_mixture.priors import COMPONENT_DIM
-
-
-def hill(x: xr.DataArray, slope: xr.DataArray, kappa: xr.DataArray) -> xr.DataArray:
-    """Hill function ``x^s / (kappa^s + x^s)`` in log space; 0 at ``x = 0``.
-
-    Same convention as PyMC-Marketing's ``hill_function``, on xarray objects.
-
-    Examples
-    --------
-    >>> import xarray as xr
-    >>> float(hill(xr.DataArray(2.0), xr.DataArray(3.0), xr.DataArray(2.0)))
-    0.5
-    """
-    safe_x = np.log(x.where(x > 0, 1.0))
-    z = slope * (safe_x - np.log(kappa))
-    return xr.where(x > 0, 1.0 / (1.0 + np.exp(-z)), 0.0)
 
 
 def _scales(model: Any) -> tuple[xr.DataArray | float, xr.DataArray | float]:
@@ -110,7 +109,7 @@ def mixture_curves(
 
     x = xr.DataArray(np.linspace(0.0, max_value, n_points), dims=("x",))
     x = x.assign_coords(x=x.values)
-    at_reference = (weights * hill(xr.DataArray(1.0), slope, kappa)).sum(COMPONENT_DIM)
+    at_reference = (weights * hill(1.0, slope, kappa)).sum(COMPONENT_DIM)
     components = beta / at_reference * weights * hill(x, slope, kappa)
     channel_scale, target_scale = _scales(model)
     if original_scale:

@@ -13,11 +13,11 @@ units (e.g. dollars):
 * adstock: ``a_c(t) = sum_{l=0}^{l_max-1} w_l x_c(t - l)`` with
   ``w_l = alpha_c**l / sum_j alpha_c**j`` and ``x_c(t) = 0`` for ``t < 0``.
   This is PyMC-Marketing's ``GeometricAdstock(l_max=l_max, normalize=True)``.
-* Hill curve: ``hill(a; kappa, s) = a**s / (kappa**s + a**s)``.
+* Hill curve: ``hill(a; s, kappa) = a**s / (kappa**s + a**s)`` (``pmm_mixture.hill``).
 * ``"aggregate"`` mode:
-  ``r_c(t) = beta_c * sum_k w_ck * hill(a_c(t); kappa_ck, s_ck)``.
+  ``r_c(t) = beta_c * sum_k w_ck * hill(a_c(t); s_ck, kappa_ck)``.
 * ``"latent"`` mode: every week one segment ``z ~ Categorical(w_c)`` is drawn
-  and ``r_c(t) = beta_c * hill(a_c(t); kappa_cz, s_cz)``.
+  and ``r_c(t) = beta_c * hill(a_c(t); s_cz, kappa_cz)``.
 * ``y(t) = intercept + trend(t) + seasonality(t) + sum_c r_c(t) + eps(t)``
   with ``eps(t) ~ Normal(0, noise_sigma)``.
 
@@ -50,6 +50,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import ndtr
 
+from pmm_mixture.hill import hill
+
 __all__ = [
     "ChannelTruth",
     "GeoPanelData",
@@ -71,44 +73,12 @@ _DAYS_PER_YEAR = 365.25
 # ---------------------------------------------------------------------------
 # Elementary transformations
 # ---------------------------------------------------------------------------
-def hill(
-    x: np.ndarray | float, kappa: np.ndarray | float, slope: np.ndarray | float
-) -> np.ndarray:
-    """Hill curve ``x**slope / (kappa**slope + x**slope)``.
-
-    Parameters
-    ----------
-    x : array_like
-        Non-negative input (e.g. adstocked spend). ``hill(0) == 0``.
-    kappa : array_like
-        Half-saturation point(s), same units as ``x``; broadcast against ``x``.
-    slope : array_like
-        Hill exponent(s); broadcast against ``x``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Values in ``[0, 1)``, broadcast shape of the inputs.
-
-    Examples
-    --------
-    >>> from pmm_mixture.synthetic import hill
-    >>> hill([0.0, 2.0, 4.0], kappa=2.0, slope=2.0).tolist()
-    [0.0, 0.5, 0.8]
-
-    """
-    x_arr = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", over="ignore"):
-        ratio = np.divide(kappa, x_arr)  # +inf at x == 0 -> hill == 0
-        return 1.0 / (1.0 + np.power(ratio, slope))
-
-
 def _hill_derivative(
     x: np.ndarray, kappa: np.ndarray | float, slope: np.ndarray | float
 ) -> np.ndarray:
     """Return d hill / d x, used by the optimiser."""
     x_arr = np.asarray(x, dtype=float)
-    h = hill(x_arr, kappa, slope)
+    h = hill(x_arr, slope, kappa)
     with np.errstate(divide="ignore", invalid="ignore"):
         d = slope * h * (1.0 - h) / x_arr
     slope_b = np.broadcast_to(slope, d.shape)
@@ -236,8 +206,8 @@ class ChannelTruth:
     ...     slope=np.array([3.0, 3.0]),
     ...     adstock_alpha=0.3,
     ... )
-    >>> float(ch.curve(100.0))  # 1000 * (0.5 * 0.5 + 0.5 * 1 / 65)
-    257.6923076923077
+    >>> round(float(ch.curve(100.0)), 6)  # 1000 * (0.5 * 0.5 + 0.5 * 1 / 65)
+    257.692308
     >>> ch.segment_curves(np.zeros(3)).shape
     (2, 3)
 
@@ -339,11 +309,11 @@ class ChannelTruth:
             )
         shape = (self.n_segments,) + (1,) * x_arr.ndim
         return hill(
-            x_arr[None, ...], self.kappa.reshape(shape), self.slope.reshape(shape)
+            x_arr[None, ...], self.slope.reshape(shape), self.kappa.reshape(shape)
         )
 
     def segment_curves(self, x: np.ndarray | float) -> np.ndarray:
-        """Per-segment contributions ``beta * w_k * hill(x; kappa_k, s_k)``.
+        """Per-segment contributions ``beta * w_k * hill(x; s_k, kappa_k)``.
 
         Parameters
         ----------
@@ -361,7 +331,7 @@ class ChannelTruth:
         return self.beta * w * h
 
     def curve(self, x: np.ndarray | float) -> np.ndarray:
-        """Return the expected response ``beta * sum_k w_k hill(x; kappa_k, s_k)``.
+        """Return the expected response ``beta * sum_k w_k hill(x; s_k, kappa_k)``.
 
         Parameters
         ----------
@@ -958,7 +928,7 @@ def _generate(
     unit_max, unit_mean = np.empty(n_ch), np.empty(n_ch)
     for c in range(n_ch):
         w, kf, s = seg[c]
-        unit = hill(adstocked[:, c, None], kf * a_max[c], s) @ w
+        unit = hill(adstocked[:, c, None], s, kf * a_max[c]) @ w
         unit_max[c], unit_mean[c] = unit.max(), unit.mean()
     media_frac = float(np.sum(shares * unit_mean / unit_max))
     if media_frac > 0.55:  # keep the media share of sales plausible
@@ -989,7 +959,7 @@ def _generate(
         else:
             z = rng_latent.choice(ch.n_segments, size=n_weeks, p=ch.weights)
             latent[:, c] = z
-            contrib[:, c] = ch.beta * hill(adstocked[:, c], ch.kappa[z], ch.slope[z])
+            contrib[:, c] = ch.beta * hill(adstocked[:, c], ch.slope[z], ch.kappa[z])
 
     sigma = float(noise * mean_sales)
     eps = rng_noise.normal(0.0, 1.0, size=n_weeks) * sigma

@@ -21,6 +21,7 @@ MODULES = [
     "pmm_mixture.pooled_weights",
     "pmm_mixture.synthetic",
     "pmm_mixture.curves",
+    "pmm_mixture.hill",
 ]
 
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

@@ -17,6 +17,7 @@ from pmm_mixture import (
     PooledSlope,
     StickBreakingWeights,
 )
+from pmm_mixture.hill import mixture_hill
 from pmm_mixture.priors import COMPONENT_DIM, STEP_DIM
 
 CHANNELS = ["tv", "search"]
@@ -28,11 +29,8 @@ def xt(values, dims):
 
 
 def numpy_mixture(x, beta, weights, kappa, slope):
-    x = x[:, None, None]
-    with np.errstate(divide="ignore"):
-        hill = np.where(x > 0, x**slope / (kappa**slope + x**slope), 0.0)
-    at_one = (weights / (1.0 + kappa**slope)).sum(-1)
-    return beta * (weights * hill).sum(-1) / at_one
+    # the package's NumPy curve, on a (x, channel, component) grid
+    return mixture_hill(x[:, None, None], beta, weights, kappa, slope, axis=-1)
 
 
 def test_single_component_equals_hill_saturation():

@@ -7,12 +7,13 @@ import pytest
 import xarray as xr
 
 from pmm_mixture.comparison import compare_models
-from pmm_mixture.curves import hill, mixture_curves, observed_spend_range
+from pmm_mixture.curves import mixture_curves, observed_spend_range
 from pmm_mixture.diagnostics import (
     check_convergence,
     label_invariant_diagnostics,
     n_divergences,
 )
+from pmm_mixture.hill import hill
 from pmm_mixture.plot import (
     plot_channel_curves,
     plot_effective_components,

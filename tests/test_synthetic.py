@@ -10,12 +10,12 @@ import pytest
 from scipy.optimize import least_squares
 
 from pmm_mixture import synthetic
+from pmm_mixture.hill import hill
 from pmm_mixture.synthetic import (
     ChannelTruth,
     SyntheticMMMData,
     example_two_segment_data,
     geometric_adstock_numpy,
-    hill,
     make_mixture_mmm_data,
     min_segment_share,
 )
@@ -282,7 +282,7 @@ def test_latent_mode_draws_one_segment_per_week() -> None:
     assert s.mode == "latent"
     ch = s.channels["x2"]
     a = s.adstocked_spend["x2"].to_numpy()
-    per_segment = ch.beta * hill(a[None, :], ch.kappa[:, None], ch.slope[:, None])
+    per_segment = ch.beta * hill(a[None, :], ch.slope[:, None], ch.kappa[:, None])
     diff = np.abs(per_segment - s.contributions["x2"].to_numpy()[None, :])
     assert diff.min(axis=0).max() < 1e-9 * ch.beta
     chosen = diff.argmin(axis=0)
@@ -400,7 +400,7 @@ def test_example_search_channel_is_not_a_single_hill(example: SyntheticMMMData) 
     f = search.curve(x)
 
     def resid(p: np.ndarray) -> np.ndarray:
-        return p[0] * hill(x, p[1] * a_max, p[2]) - f
+        return p[0] * hill(x, p[2], p[1] * a_max) - f
 
     best = None
     for k0 in (0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.5):
@@ -420,7 +420,7 @@ def test_example_search_channel_is_not_a_single_hill(example: SyntheticMMMData) 
     xt = np.linspace(0.0, tv_max, 400)
     ft = tv.curve(xt)
     fit_tv = least_squares(
-        lambda p: p[0] * hill(xt, p[1] * tv_max, p[2]) - ft,
+        lambda p: p[0] * hill(xt, p[2], p[1] * tv_max) - ft,
         [ft.max(), 0.5, 1.5],
         bounds=([0.0, 1e-3, 0.1], [50 * ft.max(), 20.0, 20.0]),
     )
