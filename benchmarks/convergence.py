@@ -34,7 +34,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +92,17 @@ def _priors_slope() -> dict[str, Any]:
     return {"slope": PooledSlope(log_sigma=Prior("HalfNormal", sigma=0.15))}
 
 
-#: name -> (priors of the mixture, NumPyro NUTS keyword arguments)
-VARIANTS: dict[str, tuple[Callable[[], dict[str, Any]], dict[str, Any]]] = {
-    "default": (_priors_default, {}),
-    "dense": (_priors_default, {"dense_mass": True}),
-    "floor": (_priors_floor, {}),
-    "slope": (_priors_slope, {}),
+#: name -> (priors of the mixture, NumPyro NUTS keyword arguments, changes to
+#: the fit's settings, e.g. a longer warmup)
+VARIANTS: dict[
+    str, tuple[Callable[[], dict[str, Any]], dict[str, Any], dict[str, Any]]
+] = {
+    "default": (_priors_default, {}, {}),
+    "dense": (_priors_default, {"dense_mass": True}, {}),
+    "floor": (_priors_floor, {}, {}),
+    "slope": (_priors_slope, {}, {}),
+    "tune2000": (_priors_default, {}, {"tune": 2000}),
+    "ta0.9": (_priors_default, {}, {"target_accept": 0.9}),
 }
 
 
@@ -128,7 +133,8 @@ def fit(point: Point, variant: str) -> dict[str, Any]:
     from pmm_mixture.example import build_mmm, with_trend
     from pmm_mixture.synthetic import make_two_segment_data
 
-    make_priors, nuts_kwargs = VARIANTS[variant]
+    make_priors, nuts_kwargs, settings = VARIANTS[variant]
+    point = replace(point, **settings)
     data = make_two_segment_data(
         point.kappa_ratio,
         share=point.share,
