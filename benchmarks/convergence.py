@@ -92,6 +92,25 @@ def _priors_slope() -> dict[str, Any]:
     return {"slope": PooledSlope(log_sigma=Prior("HalfNormal", sigma=0.15))}
 
 
+def _priors_gap() -> dict[str, Any]:
+    """Neighbouring kappas 2.5x apart on average (was 6x over all K = 5), shape 4.
+
+    The default spreads the K kappas over about 6x whatever K is, so with
+    K = 5 neighbours are 1.56x apart on average: closer than the 2x within
+    which :mod:`pmm_mixture.evidence` merges them, and where two components'
+    weights trade off along a ridge.
+    """
+    from pymc_extras.prior import Prior
+
+    from pmm_mixture import OrderedKappa
+
+    return {
+        "kappa": OrderedKappa(
+            log_gap=Prior("Gamma", alpha=4.0, beta=float(4.0 / np.log(2.5)))
+        )
+    }
+
+
 #: name -> (priors of the mixture, NumPyro NUTS keyword arguments, changes to
 #: the fit's settings, e.g. a longer warmup)
 VARIANTS: dict[
@@ -103,6 +122,7 @@ VARIANTS: dict[
     "slope": (_priors_slope, {}, {}),
     "tune2000": (_priors_default, {}, {"tune": 2000}),
     "ta0.9": (_priors_default, {}, {"target_accept": 0.9}),
+    "gap": (_priors_gap, {}, {}),
 }
 
 
