@@ -123,6 +123,7 @@ VARIANTS: dict[
     "tune2000": (_priors_default, {}, {"tune": 2000}),
     "ta0.9": (_priors_default, {}, {"target_accept": 0.9}),
     "gap": (_priors_gap, {}, {}),
+    "gap_slope": (lambda: {**_priors_gap(), **_priors_slope()}, {}, {}),
 }
 
 
