@@ -59,56 +59,69 @@ HARD_POINTS = (
 )
 
 
+def _old_gap():
+    from pymc_extras.prior import Prior
+
+    # the default until this probe: K = 5 kappas spread over about 6x
+    return Prior("Gamma", alpha=2.0, beta=float(2.0 / (np.log(6.0) / 4)))
+
+
+def _new_gap():
+    from pymc_extras.prior import Prior
+
+    # neighbours 2.5x apart on average, shape 4 (today's default)
+    return Prior("Gamma", alpha=4.0, beta=float(4.0 / np.log(2.5)))
+
+
+def _priors(
+    gap: str = "old", slope_spread: float = 0.3, log_first: Any = None
+) -> dict[str, Any]:
+    from pymc_extras.prior import Prior
+
+    from pmm_mixture import OrderedKappa, PooledSlope
+
+    return {
+        "kappa": OrderedKappa(
+            log_first=log_first, log_gap=_old_gap() if gap == "old" else _new_gap()
+        ),
+        "slope": PooledSlope(log_sigma=Prior("HalfNormal", sigma=slope_spread)),
+    }
+
+
 def _priors_default() -> dict[str, Any]:
-    return {}
+    """The package's defaults before this probe (gap_slope is today's)."""
+    return _priors()
 
 
 def _priors_floor() -> dict[str, Any]:
     """Smallest kappa at least 0.1 of the largest spend (was 0.04)."""
     from pymc_extras.prior import Prior
 
-    from pmm_mixture import OrderedKappa
-    from pmm_mixture.saturation import _default_log_gap
-
-    return {
-        "kappa": OrderedKappa(
-            log_first=Prior(
-                "TruncatedNormal",
-                mu=float(np.log(0.25)),
-                sigma=0.6,
-                lower=float(np.log(0.1)),
-            ),
-            log_gap=_default_log_gap(5),
-        )
-    }
+    floor = Prior(
+        "TruncatedNormal", mu=float(np.log(0.25)), sigma=0.6, lower=float(np.log(0.1))
+    )
+    return _priors(log_first=floor)
 
 
 def _priors_slope() -> dict[str, Any]:
     """Slopes pooled more tightly (spread HalfNormal(0.15), was 0.3)."""
-    from pymc_extras.prior import Prior
-
-    from pmm_mixture import PooledSlope
-
-    return {"slope": PooledSlope(log_sigma=Prior("HalfNormal", sigma=0.15))}
+    return _priors(slope_spread=0.15)
 
 
 def _priors_gap() -> dict[str, Any]:
     """Neighbouring kappas 2.5x apart on average (was 6x over all K = 5), shape 4.
 
-    The default spreads the K kappas over about 6x whatever K is, so with
-    K = 5 neighbours are 1.56x apart on average: closer than the 2x within
+    The old default spread the K kappas over about 6x whatever K was, so with
+    K = 5 neighbours were 1.56x apart on average: closer than the 2x within
     which :mod:`pmm_mixture.evidence` merges them, and where two components'
     weights trade off along a ridge.
     """
-    from pymc_extras.prior import Prior
+    return _priors(gap="new")
 
-    from pmm_mixture import OrderedKappa
 
-    return {
-        "kappa": OrderedKappa(
-            log_gap=Prior("Gamma", alpha=4.0, beta=float(4.0 / np.log(2.5)))
-        )
-    }
+def _priors_gap_slope() -> dict[str, Any]:
+    """Both changes: today's defaults."""
+    return _priors(gap="new", slope_spread=0.15)
 
 
 #: name -> (priors of the mixture, NumPyro NUTS keyword arguments, changes to
@@ -123,7 +136,7 @@ VARIANTS: dict[
     "tune2000": (_priors_default, {}, {"tune": 2000}),
     "ta0.9": (_priors_default, {}, {"target_accept": 0.9}),
     "gap": (_priors_gap, {}, {}),
-    "gap_slope": (lambda: {**_priors_gap(), **_priors_slope()}, {}, {}),
+    "gap_slope": (_priors_gap_slope, {}, {}),
 }
 
 

@@ -152,13 +152,41 @@ def grid(
 # ---------------------------------------------------------------------------
 # Fitting
 # ---------------------------------------------------------------------------
-def saturation(alpha: float, n_components: int = N_COMPONENTS):
-    """The mixture with default priors but the stick-breaking ``alpha``."""
-    from pmm_mixture import MixtureHillSaturation, StickBreakingWeights
+#: The kappa-gap and slope-spread priors of each version of the study; the
+#: other priors are the package's. ``v1``: the defaults the study first ran
+#: with (K kappas spread over about 6x, slope spread 0.3); ``v2``: today's
+#: (neighbours 2.5x apart on average, slope spread 0.15), chosen by
+#: ``benchmarks/convergence.py``.
+PRIOR_SETS = {
+    "v1": {"gap": (2.0, float(2.0 / (np.log(6.0) / 4))), "slope_spread": 0.3},
+    "v2": {"gap": (4.0, float(4.0 / np.log(2.5))), "slope_spread": 0.15},
+}
+#: Which set this run uses (``--priors``); each has its own cache folder.
+PRIORS = "v1"
 
+
+def saturation(alpha: float, n_components: int = N_COMPONENTS):
+    """The mixture with the study's priors (``PRIORS``) and stick ``alpha``."""
+    from pymc_extras.prior import Prior
+
+    from pmm_mixture import (
+        MixtureHillSaturation,
+        OrderedKappa,
+        PooledSlope,
+        StickBreakingWeights,
+    )
+
+    settings = PRIOR_SETS[PRIORS]
+    shape, rate = settings["gap"]
     return MixtureHillSaturation(
         n_components=n_components,
-        priors={"weights": StickBreakingWeights(alpha=alpha)},
+        priors={
+            "weights": StickBreakingWeights(alpha=alpha),
+            "kappa": OrderedKappa(log_gap=Prior("Gamma", alpha=shape, beta=rate)),
+            "slope": PooledSlope(
+                log_sigma=Prior("HalfNormal", sigma=settings["slope_spread"])
+            ),
+        },
     )
 
 
@@ -695,6 +723,7 @@ def report(cache_dir: Path, out: Path, command: str) -> str:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         "python": platform.python_version(),
+        "priors": {PRIORS: PRIOR_SETS[PRIORS]},
         "health": stats,
         "chosen": chosen,
         "fit_alphas": list(FIT_ALPHAS),
@@ -709,10 +738,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("run", "report"))
     parser.add_argument(
-        "--cache-dir", type=Path, default=Path("benchmarks/cache/resolvability")
+        "--priors",
+        choices=sorted(PRIOR_SETS),
+        default="v1",
+        help="prior set (v1: the study's first run; v2: today's defaults)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("benchmarks/results/resolvability")
+        "--cache-dir",
+        type=Path,
+        help="default benchmarks/cache/resolvability, -v2 for --priors v2",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="default benchmarks/results/resolvability, -v2 for --priors v2",
     )
     parser.add_argument("--seeds", type=int, nargs="*", default=list(SEEDS))
     parser.add_argument("--null-seeds", type=int, nargs="*", default=list(NULL_SEEDS))
@@ -730,7 +769,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global PRIORS
     args = parse_args(argv)
+    PRIORS = args.priors
+    suffix = "" if args.priors == "v1" else f"-{args.priors}"
+    args.cache_dir = args.cache_dir or Path(f"benchmarks/cache/resolvability{suffix}")
+    args.out = args.out or Path(f"benchmarks/results/resolvability{suffix}")
     command = "python benchmarks/resolvability.py " + " ".join(
         sys.argv[1:] if argv is None else argv
     )

@@ -106,16 +106,9 @@ def default_mixture_priors(n_components: int) -> dict[str, Any]:
     return {
         "beta": Prior("HalfNormal", sigma=1.5),
         "weights": StickBreakingWeights(alpha=0.5, dims=None),
-        "kappa": OrderedKappa(log_gap=_default_log_gap(n_components), dims=None),
+        "kappa": OrderedKappa(dims=None),
         "slope": PooledSlope(dims=None),
     }
-
-
-def _default_log_gap(n_components: int) -> Prior:
-    # Spread the K kappas a priori over about a factor of 6 on max-scaled
-    # spend, whatever K is: mean log-gap log(6) / (K - 1), Gamma shape 2.
-    mean_gap = np.log(6.0) / max(n_components - 1, 1)
-    return Prior("Gamma", alpha=2.0, beta=float(2.0 / mean_gap))
 
 
 def _check_n_components(n_components: Any) -> int:
