@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from resolvability import Point, versions
+from resolvability import Point, _markdown, versions
 
 HERE = Path(__file__).resolve().parent
 #: The resolvability fits (alpha 0.5) with the most divergences, ratio ``None``
@@ -297,15 +297,17 @@ def report(cache_dir: Path, out: Path, command: str) -> str:
     )
     frame.to_csv(out / "fits.csv", index=False)
     summary.to_csv(out / "summary.csv")
-    text = (
-        f"Command: `{command}`\n\n"
-        + summary.round(3).to_markdown()
-        + "\n\n"
-        + frame.pivot(index="data", columns="variant", values="divergences")
+    divergences = (
+        frame.pivot(index="data", columns="variant", values="divergences")
         .fillna(-1)
         .astype(int)
-        .to_markdown()
-        + "\n\n(-1: not fitted)\n"
+    )
+    text = (
+        f"Command: `{command}`\n\n"
+        + _markdown(summary, "{:.3f}")
+        + "\n\nDivergences per fit (-1: not fitted):\n\n"
+        + _markdown(divergences, "{}")
+        + "\n"
     )
     (out / "report.md").write_text(text)
     return text
