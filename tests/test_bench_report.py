@@ -381,3 +381,43 @@ def test_figures_with_geo_cells():
     summary = rp.summarize(runs)
     fig = rp.metric_figure(summary, rp.FIGURES[3])
     assert [ax.get_title() for ax in fig.axes] == ["geo G=4 data", "geo G=10 data"]
+
+
+def test_speed_vs_single_uses_the_fastest_single_curve_per_data_set():
+    def timed(seed, model, fit, ess_per_s, divergences=0.0):
+        return run(
+            seed,
+            model,
+            1.0,
+            1.0,
+            fit_seconds=fit,
+            sampling_seconds=fit / 2,
+            ess_bulk_per_s=ess_per_s,
+            divergences=divergences,
+        )
+
+    runs = pd.DataFrame(
+        [
+            timed(0, "hill", 20.0, 10.0),
+            timed(0, "mixture_k1", 10.0, 50.0),
+            timed(0, "mixture_k5", 30.0, 20.0, divergences=1.0),
+            timed(1, "hill", 10.0, 10.0),
+            timed(1, "mixture_k1", 40.0, 50.0),
+            timed(1, "mixture_k5", 20.0, 5.0),
+            timed(1, "logistic", 1.0, 99.0),  # not a speed baseline
+        ]
+    )
+    speed = rp.speed_vs_single(runs).set_index("mode")
+    cell = speed.loc["aggregate"]
+    # seed 0: 30 / min(20, 10) = 3; seed 1: 20 / min(10, 40) = 2; median 2.5
+    assert cell["fit_time_vs_best_single"] == 2.5
+    assert cell["sampling_time_vs_best_single"] == 2.5
+    assert cell["ess_per_s_vs_hill"] == 1.25  # median of 2.0 and 0.5
+    assert cell["k5_fits_with_divergences"] == 1
+    assert cell["k1_fits_with_divergences"] == 0
+    assert speed.loc["all", "n"] == 2
+
+
+def test_speed_vs_single_is_empty_without_the_models():
+    runs = pd.DataFrame([run(0, "hill", 1.0, 1.0, fit_seconds=1.0)])
+    assert rp.speed_vs_single(runs).empty

@@ -450,10 +450,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     vs_best.to_csv(out_dir / "vs_best_single.csv", index=False)
     vs_best_cells = report.summarize_vs_best(vs_best)
     health.to_csv(out_dir / "health.csv", index=False)
+    speed = report.speed_vs_single(compared)
+    speed.to_csv(out_dir / "speed.csv", index=False)
     sections = {
         "settings": report.settings_frame(model_settings, models),
         "vs_best": vs_best_cells,
         "health": health,
+        "speed": speed if not speed.empty else None,
     }
     text = report.format_report(summary, targets, **sections)
     print(text)

@@ -760,6 +760,75 @@ def _ms_or_dash(values: pd.Series, digits: int = 2) -> str:
     return "-" if pd.Series(values, dtype=float).dropna().empty else _ms(values, digits)
 
 
+#: The mixture whose cost the speed table holds against one curve.
+SPEED_MIXTURE = "mixture_k5"
+#: The single curves it is timed against (the fastest of them per data set).
+SPEED_SINGLE = ("mixture_k1", "hill")
+
+
+def speed_vs_single(runs: pd.DataFrame) -> pd.DataFrame:
+    """K=5's cost against one curve, per cell and over all data sets.
+
+    Per data set (mode, K_true, seed): K=5's fit wall time over the fastest
+    of :data:`SPEED_SINGLE` on the same data and draws, the same for sampling
+    time, and K=5's ESS/s (label-invariant bulk ESS per fit second) over
+    Hill's; then medians over the cell's seeds, and a last row over every
+    data set. Also the mixture fits (K=1 and K=5) with a divergence.
+    """
+    columns = [
+        "mode",
+        "k_true",
+        "n",
+        "fit_time_vs_best_single",
+        "sampling_time_vs_best_single",
+        "ess_per_s_vs_hill",
+        "k5_fits_with_divergences",
+        "k1_fits_with_divergences",
+    ]
+    done = runs[runs["status"] == "ok"] if "status" in runs else runs
+    keys = ["mode", "k_true", "seed"]
+    wide = done.pivot_table(
+        index=keys,
+        columns="model",
+        values=["fit_seconds", "sampling_seconds", "ess_bulk_per_s", "divergences"],
+    )
+    needed = {SPEED_MIXTURE, "hill", *SPEED_SINGLE}
+    if wide.empty or not needed <= set(wide["fit_seconds"].columns):
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(
+        {
+            "fit": wide["fit_seconds"][SPEED_MIXTURE]
+            / wide["fit_seconds"][list(SPEED_SINGLE)].min(axis=1),
+            "sampling": wide["sampling_seconds"][SPEED_MIXTURE]
+            / wide["sampling_seconds"][list(SPEED_SINGLE)].min(axis=1),
+            "ess": wide["ess_bulk_per_s"][SPEED_MIXTURE]
+            / wide["ess_bulk_per_s"]["hill"],
+            "k5_div": wide["divergences"][SPEED_MIXTURE] > 0,
+            "k1_div": wide["divergences"]["mixture_k1"] > 0,
+        }
+    ).dropna(subset=["fit"])
+
+    def row(group: pd.DataFrame, mode: str, k_true: Any) -> dict[str, Any]:
+        return {
+            "mode": mode,
+            "k_true": k_true,
+            "n": len(group),
+            "fit_time_vs_best_single": round(float(group["fit"].median()), 2),
+            "sampling_time_vs_best_single": round(float(group["sampling"].median()), 2),
+            "ess_per_s_vs_hill": round(float(group["ess"].median()), 2),
+            "k5_fits_with_divergences": int(group["k5_div"].sum()),
+            "k1_fits_with_divergences": int(group["k1_div"].sum()),
+        }
+
+    rows = [
+        row(group, mode, k_true)
+        for (mode, k_true), group in frame.groupby(level=["mode", "k_true"])
+    ]
+    if rows:
+        rows.append(row(frame, "all", "all"))
+    return pd.DataFrame(rows, columns=columns)
+
+
 def health_by_model(
     runs: pd.DataFrame, models: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -1028,6 +1097,10 @@ BEST_TITLE = (
     + ", ".join(SINGLE_CURVE_MODELS)
     + " by regret, and by ELPD-LOO; ΔELPD with the paired SE)"
 )
+SPEED_TITLE = (
+    "Cost of K=5 against one curve (medians over seeds: wall time over the "
+    "fastest of K=1 and Hill on the same data and draws; ESS/s over Hill's)"
+)
 HEALTH_TITLE = (
     f"Sampling health per model (targets: <= {MAX_DEPTH_FRAC_TARGET:.0%} of "
     f"transitions at max tree depth in every cell, R-hat <= {R_HAT_TARGET})"
@@ -1040,6 +1113,7 @@ def _sections(
     settings: pd.DataFrame | None,
     vs_best: pd.DataFrame | None,
     health: pd.DataFrame | None,
+    speed: pd.DataFrame | None = None,
 ) -> list[tuple[str, pd.DataFrame | None]]:
     """``(title, table)`` of every section of the report, in order."""
     sections: list[tuple[str, pd.DataFrame | None]] = []
@@ -1054,6 +1128,8 @@ def _sections(
         sections.append((f"{BEST_TITLE} (mean ± sd over seeds)", vs_best))
     if health is not None:
         sections.append((HEALTH_TITLE, health))
+    if speed is not None:
+        sections.append((SPEED_TITLE, speed))
     return sections
 
 
@@ -1064,6 +1140,7 @@ def format_report(
     settings: pd.DataFrame | None = None,
     vs_best: pd.DataFrame | None = None,
     health: pd.DataFrame | None = None,
+    speed: pd.DataFrame | None = None,
 ) -> str:
     """The printed tables.
 
@@ -1074,7 +1151,9 @@ def format_report(
     """
     parts = []
     with pd.option_context("display.width", 250, "display.max_columns", 40):
-        for title, table in _sections(summary, targets, settings, vs_best, health):
+        for title, table in _sections(
+            summary, targets, settings, vs_best, health, speed
+        ):
             parts.append(f"\n== {title}")
             empty = table is None or table.empty
             parts.append("(none)" if empty else table.to_string(index=False))
@@ -1097,10 +1176,11 @@ def format_markdown_report(
     settings: pd.DataFrame | None = None,
     vs_best: pd.DataFrame | None = None,
     health: pd.DataFrame | None = None,
+    speed: pd.DataFrame | None = None,
 ) -> str:
     """:func:`format_report` as Markdown: one table per section."""
     parts = []
-    sections = _sections(summary, targets, settings, vs_best, health)
+    sections = _sections(summary, targets, settings, vs_best, health, speed)
     for title, table in sections:
         parts.append(f"### {title}\n")
         empty = table is None or table.empty
