@@ -24,7 +24,6 @@ from pmm_mixture.priors import (
     PooledSlope,
     StickBreakingWeights,
 )
-from pmm_mixture.sampling import common_step_size
 from pmm_mixture.saturation import MixtureHillSaturation
 from pmm_mixture.validation import DataValidationError, validate_mmm_data
 
@@ -37,7 +36,6 @@ __all__ = [
     "PooledSlope",
     "StickBreakingWeights",
     "add_lift_test_measurements",
-    "common_step_size",
     "segment_evidence",
     "validate_mmm_data",
 ]

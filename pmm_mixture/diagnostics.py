@@ -249,10 +249,11 @@ def check_convergence(
         messages.append(
             f"{divergences} divergent transitions (allowed {max_divergences}): the "
             "sampler met curvature it could not follow, so the posterior may be "
-            "biased. Fit inside pmm_mixture.common_step_size() with "
-            "target_accept=0.999 (the benchmark's settings: every chain samples "
-            "with the smallest adapted step size), or try a narrower OrderedKappa "
-            "log_gap or PooledSlope log_sigma prior, or fewer components."
+            "biased. Raise target_accept (0.95 to 0.99), check that the "
+            "channel's spend is not mostly zero or constant, or use fewer "
+            "components; with custom priors, a wider OrderedKappa log_gap or a "
+            "narrower PooledSlope log_sigma (the defaults' reasons are in their "
+            "docstrings)."
         )
     bad_r_hat = table.index[table["r_hat_max"] > max_r_hat].tolist()
     if bad_r_hat:

@@ -231,7 +231,7 @@ def test_fit_spec_passes_the_sampler_settings_to_numpyro():
     wk.fit_spec(mmm, shared, None, None)
     kwargs, sampler = mmm.calls[1]
     assert kwargs["nuts_sampler_kwargs"] == {"dense_mass": True, "max_tree_depth": 10}
-    assert sampler == "sample"  # pmm_mixture.sampling.common_step_size's
+    assert sampler == "sample"  # mmm_bench.step_size.common_step_size's
 
 
 def test_pymc_passes_nuts_kwargs_to_numpyros_nuts():

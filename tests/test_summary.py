@@ -356,7 +356,7 @@ def test_check_convergence_counts_divergences():
     assert not report.passed
     assert any("3 divergent transitions" in m for m in report.messages)
     # the advice names the fix that made every benchmark fit converge
-    assert any("common_step_size()" in m for m in report.messages)
+    assert any("Raise target_accept" in m for m in report.messages)
 
 
 def test_compare_models_verdicts():

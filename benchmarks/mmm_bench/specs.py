@@ -69,7 +69,7 @@ TARGET_ACCEPT = 0.999
 NUMPYRO_MAX_TREE_DEPTH = 10  # numpyro's default
 MASS_MATRICES = ("diag", "dense")
 #: "per_chain": NumPyro's own adaptation; "min"/"median": one step size for all
-#: chains after warmup (pmm_mixture.sampling.common_step_size)
+#: chains after warmup (mmm_bench.step_size.common_step_size)
 STEP_SIZES = ("per_chain", "min", "median")
 # defaults of --mixture-mass-matrix / --mixture-step-size
 MIXTURE_MASS_MATRIX = "diag"

@@ -52,9 +52,9 @@ def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
     ``max_tree_depth`` and the mass matrix reach NumPyro's ``NUTS`` through
     ``nuts_sampler_kwargs`` (PyMC passes them on as the kernel's keyword
     arguments, in ``pymc.sampling.jax._sample_numpyro_nuts`` and in
-    ``pmm_mixture.sampling.common_step_size``'s replacement of it).
+    ``mmm_bench.step_size.common_step_size``'s replacement of it).
     """
-    from pmm_mixture.sampling import common_step_size
+    from .step_size import common_step_size
 
     step_size = (
         nullcontext()

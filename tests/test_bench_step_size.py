@@ -1,4 +1,8 @@
-"""One step size for all NumPyro chains after warmup."""
+"""One step size for all NumPyro chains after warmup (benchmark-only)."""
+
+import importlib
+import sys
+from pathlib import Path
 
 import numpy as np
 import pymc as pm
@@ -7,8 +11,10 @@ import pytest
 from pymc_marketing.mmm import MMM, GeometricAdstock
 
 from pmm_mixture import MixtureHillSaturation
-from pmm_mixture.sampling import common_step_size
 from pmm_mixture.synthetic import make_mixture_mmm_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+common_step_size = importlib.import_module("mmm_bench.step_size").common_step_size
 
 SAMPLE = {
     "draws": 300,

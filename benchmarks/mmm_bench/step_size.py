@@ -1,5 +1,12 @@
 """One NUTS step size for all chains after warmup (NumPyro backend).
 
+Benchmark-only: it reproduces the committed runs made with ``--mixture-step-size
+min`` or ``median`` (the full tier at ``target_accept=0.999`` before the
+priors of ``benchmarks/convergence.py``). It swaps in a replacement for the
+private ``pymc.sampling.jax._sample_numpyro_nuts`` inside a ``with`` block,
+which is why it is not part of the ``pmm_mixture`` package: the package's
+fits use NumPyro's own per-chain adaptation.
+
 NumPyro adapts the step size of every chain on its own. In the benchmark's
 mixture fits the chains of one fit ended warmup with step sizes up to 2.4x
 apart, and in 5 of 7 fits with a divergent transition the divergence was in
@@ -140,7 +147,7 @@ def common_step_size(statistic: Literal["min", "median"] = "min") -> Iterator[No
         import numpy as np
         import pymc as pm
 
-        from pmm_mixture.sampling import common_step_size
+        from mmm_bench.step_size import common_step_size
 
         with pm.Model():
             pm.Normal("x", 0.0, 1.0, shape=2)
