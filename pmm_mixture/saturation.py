@@ -278,9 +278,8 @@ class MixtureHillSaturation(SaturationTransformation):
             _as_parameter(value) for value in (weights, kappa, slope)
         )
         hill = hill_function(x, slope, kappa)
-        # hill at the reference spend x = 1 is 1 / (1 + kappa**slope); in log
-        # space so that a kappa far above the data cannot overflow the gradient
-        at_one = ptx.math.sigmoid(-slope * ptx.math.log(kappa))
+        # log of hill at the reference spend x = 1
+        log_at_one = _log_sigmoid(-slope * ptx.math.log(kappa))
         reduced = sorted(
             {
                 d
@@ -294,7 +293,17 @@ class MixtureHillSaturation(SaturationTransformation):
         def total(value):
             return value.sum(reduced) if reduced else value
 
-        response = beta * total(weights * hill) / total(weights * at_one)
+        # Both sums are divided by the largest hill(1) over the components
+        # (at most exp(700), so that the scaled sum stays finite). When every
+        # kappa sits far above the data, hill(1) is tiny for all of them and
+        # the square of the plain denominator, which its gradient needs,
+        # underflows to 0: a NaN gradient.
+        shift_dims = [d for d in reduced if d in log_at_one.dims]
+        shift = log_at_one.max(shift_dims) if shift_dims else log_at_one
+        shift = ptx.math.maximum(shift, -700.0)
+        numerator = total(weights * hill) * ptx.math.exp(-shift)
+        denominator = total(weights * ptx.math.exp(log_at_one - shift))
+        response = beta * numerator / denominator
         return _in_order_of(response, x)
 
     def update_priors(self, priors: dict[str, Any]) -> None:
@@ -477,6 +486,20 @@ def _convert_dirichlet(priors: dict[str, Any] | None) -> dict[str, Any] | None:
             )
         priors = {**priors, "weights": DirichletWeights.from_prior(weights)}
     return priors
+
+
+def _log_sigmoid(z: Any) -> Any:
+    """``log(sigmoid(z))`` with a finite gradient on every backend.
+
+    PyTensor rewrites ``log(sigmoid(.))`` and ``log1p(exp(.))`` to
+    ``softplus``, whose JAX version evaluates ``exp`` of its argument and of
+    its negative in branches it then discards: beyond ``|z| ~ 709`` one
+    overflows and JAX's gradient is NaN. Capping ``|z|`` at 40 inside the
+    correction term keeps every branch finite; the error, below
+    ``exp(-40)`` in log space, is far under float64's relative precision.
+    """
+    correction = ptx.math.log1p(ptx.math.exp(-ptx.math.minimum(abs(z), 40.0)))
+    return ptx.math.minimum(z, 0.0) - correction
 
 
 def _check_orderable(kappa: Any, component_dim: str) -> None:

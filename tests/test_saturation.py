@@ -1,10 +1,12 @@
 import json
 from copy import deepcopy
 
+import jax
 import numpy as np
 import pymc as pm
 import pytest
 import xarray as xr
+from pymc.sampling.jax import get_jaxified_logp
 from pymc_extras.prior import Prior
 from pymc_marketing.mmm import HillSaturation
 from pymc_marketing.serialization import serialization
@@ -268,6 +270,40 @@ def test_zero_spend_gives_finite_logp_and_gradient():
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
     assert np.isfinite(model.compile_dlogp()(point)).all()
+
+
+def test_kappas_far_above_the_data_keep_the_curve_and_gradient_finite():
+    # hill(1) is about exp(-500) for both components: the square of the plain
+    # ratio's denominator, which its gradient needs, underflows to 0
+    saturation = MixtureHillSaturation(n_components=2)
+    with pm.Model(coords={"component": range(2)}) as model:
+        log_kappa = pm.Normal("log_kappa", [100.0, 110.0], 1.0, dims="component")
+        weights = pm.Dirichlet("weights", np.ones(2), dims="component")
+        curve = saturation.function(
+            xt([0.0, 0.5, 1.0], ("date",)),
+            1.0,
+            as_xtensor(weights, dims=("component",)),
+            as_xtensor(pm.math.exp(log_kappa), dims=("component",)),
+            xt([5.0, 5.0], ("component",)),
+        )
+        pm.Deterministic("curve", curve.values)
+        pm.Normal("y", mu=curve.values, sigma=0.1, observed=[0.0, 0.0, 1.0])
+    point = model.initial_point()
+    # far below kappa, hill(x) / hill(1) = x**slope for every component
+    np.testing.assert_allclose(
+        model.compile_fn(
+            model["curve"], inputs=model.value_vars, on_unused_input="ignore"
+        )(point),
+        [0.0, 0.5**5, 1.0],
+        rtol=1e-9,
+    )
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.isfinite(model.compile_dlogp()(point)).all()
+    # NumPyro differentiates the JAX log-density itself
+    jax_logp = get_jaxified_logp(model)
+    values = [point[var.name] for var in model.value_vars]
+    for gradient in jax.grad(jax_logp)(values):
+        assert np.isfinite(gradient).all()
 
 
 def test_model_config_priors_are_checked_too():
