@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=2500)
     parser.add_argument("--tune", type=int, default=1500)
     parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--target-accept", type=float, default=0.99)
+    parser.add_argument("--target-accept", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=Path("outputs/example"))
     parser.add_argument(
