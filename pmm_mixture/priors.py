@@ -1,8 +1,10 @@
 """Structured priors for the components of a mixture saturation.
 
-Each class here is a :class:`pymc_extras.prior.VariableFactory`: it has ``dims``
-and ``create_variable(name, xdist=False)``, so it can be passed wherever
-PyMC-Marketing accepts a ``Prior``. The last entry of ``dims`` must be the
+Each class here is a :class:`pymc_marketing.special_priors.SpecialPrior` and a
+:class:`pymc_extras.prior.VariableFactory`: it has ``dims``,
+``create_variable(name, xdist=False)``, ``sample_prior`` and
+``to_dict``/``from_dict``, so it can be passed wherever PyMC-Marketing accepts a
+``Prior`` and is saved and loaded with the model. The last entry of ``dims`` must be the
 component dimension (``"component"``); the dims before it (``"channel"``, and
 for example ``"geo"``) are the *outer* dims the structure is repeated over.
 
@@ -56,6 +58,7 @@ import xarray as xr
 from pymc_extras.deserialize import deserialize, register_deserialization
 from pymc_extras.prior import Prior
 from pymc_marketing.serialization import serialization
+from pymc_marketing.special_priors import SpecialPrior
 from pytensor.xtensor import as_xtensor
 from pytensor.xtensor.type import XTensorVariable
 
@@ -304,9 +307,13 @@ def _deserialize(value: Any) -> Any:
     return deserialize(value) if isinstance(value, dict) else value
 
 
-class ComponentPrior:
+class ComponentPrior(SpecialPrior):
     """Base class of the structured component priors.
 
+    A :class:`pymc_marketing.special_priors.SpecialPrior`: it serializes to
+    ``{"special_prior": <class name>, "kwargs": {...}, "dims": [...]}`` (with
+    the ``__type__`` key of PyMC-Marketing's registry), deserializes through
+    :func:`pymc_extras.deserialize.deserialize`, and has ``sample_prior``.
     Subclasses set ``parameter_names`` and implement ``_build``, which returns
     the variable as an ``XTensorVariable`` with dims ``self.dims``, using
     :attr:`component_dim` and :attr:`step_dim` for the component structure.
@@ -317,7 +324,7 @@ class ComponentPrior:
     outer dims unset, as ``Prior(dims=None)`` does: the variable then has the
     component dim alone, and :meth:`MixtureHillSaturation.with_default_prior_dims
     <pmm_mixture.MixtureHillSaturation.with_default_prior_dims>` (which the MMM
-    calls) gives it the channel dim.
+    calls) gives it the channel dim. Unset outer dims serialize as no ``dims``.
     """
 
     parameter_names: ClassVar[tuple[str, ...]] = ()
@@ -327,13 +334,18 @@ class ComponentPrior:
         dims: tuple[str, ...] | str | None = ("channel", COMPONENT_DIM),
         **parameters: Any,
     ) -> None:
-        if unknown := set(parameters) - set(self.parameter_names):
+        super().__init__(
+            dims=dims,
+            centered=True,
+            **{name: deepcopy(v) for name, v in parameters.items()},
+        )
+
+    def _checks(self) -> None:
+        if unknown := set(self.parameters) - set(self.parameter_names):
             raise ValueError(
                 f"Unknown parameters {sorted(unknown)} for {type(self).__name__}; "
                 f"expected {list(self.parameter_names)}."
             )
-        self.dims = dims
-        self.parameters = {name: deepcopy(v) for name, v in parameters.items()}
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -384,22 +396,31 @@ class ComponentPrior:
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
-        """Serialize to a JSON-safe dict."""
-        return {
-            "dims": list(self.dims) if self.outer_dims_set else None,
-            "parameters": {k: _serialize(v) for k, v in self.parameters.items()},
-        }
+        """Serialize to a JSON-safe dict (``SpecialPrior``'s format)."""
+        data = super().to_dict()
+        data["kwargs"] = {k: _serialize(v) for k, v in self.parameters.items()}
+        data.pop("dims", None)
+        if self.outer_dims_set:
+            data["dims"] = list(self.dims)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ComponentPrior:
-        """Rebuild from :meth:`to_dict` output."""
-        parameters = {k: _deserialize(v) for k, v in data["parameters"].items()}
-        dims = data["dims"]
+        """Rebuild from :meth:`to_dict` output.
+
+        Also reads the earlier format (``{"dims": ...,
+        "parameters": {...}}``), so saved models and priors files still load.
+        """
+        serialized = data.get("kwargs", data.get("parameters", {}))
+        parameters = {k: _deserialize(v) for k, v in serialized.items()}
+        dims = data.get("dims")
         return cls(dims=None if dims is None else tuple(dims), **parameters)
 
     def __eq__(self, other: object) -> bool:
         """Equal when the class and the serialized form agree."""
         return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+
+    __hash__ = SpecialPrior.__hash__
 
     def __repr__(self) -> str:
         """Readable representation."""

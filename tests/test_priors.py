@@ -5,6 +5,7 @@ import pymc as pm
 import pytest
 from pymc_extras.deserialize import deserialize
 from pymc_extras.prior import Prior
+from pymc_marketing.special_priors import SpecialPrior
 from scipy import stats
 
 from pmm_mixture.priors import (
@@ -341,6 +342,56 @@ def test_serialization_round_trip(factory):
     restored = deserialize(data)
     assert type(restored) is type(factory)
     assert restored == factory
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        StickBreakingWeights(alpha=0.3),
+        DirichletWeights(concentration=[0.5, 1.0]),
+        OrderedKappa(dims=None),
+        PooledSlope(),
+    ],
+)
+def test_component_priors_are_pymc_marketing_special_priors(factory):
+    assert isinstance(factory, SpecialPrior)
+    data = factory.to_dict()
+    assert data["special_prior"] == type(factory).__name__
+    # PyMC-Marketing's own SpecialPrior deserializer (by class name) rebuilds it
+    without_type = {k: v for k, v in data.items() if k != "__type__"}
+    assert deserialize(json.loads(json.dumps(without_type))) == factory
+    assert hash(deserialize(data)) == hash(factory)
+
+
+def test_special_prior_sample_prior():
+    coords = {"channel": CHANNELS, COMPONENT_DIM: [0, 1, 2], STEP_DIM: [0, 1]}
+    prior = StickBreakingWeights(alpha=0.5).sample_prior(
+        coords=coords, draws=50, random_seed=3
+    )
+    weights = prior["variable"]
+    assert weights.dims == ("chain", "draw", "channel", COMPONENT_DIM)
+    np.testing.assert_allclose(weights.sum(COMPONENT_DIM), 1.0, atol=1e-12)
+
+
+def test_earlier_serialized_format_still_loads():
+    legacy = {
+        "__type__": "pmm_mixture.priors.StickBreakingWeights",
+        "dims": None,
+        "parameters": {"alpha": 0.15},
+    }
+    assert deserialize(legacy) == StickBreakingWeights(alpha=0.15, dims=None)
+    legacy = {
+        "__type__": "pmm_mixture.priors.PooledSlope",
+        "dims": ["channel", COMPONENT_DIM],
+        "parameters": {
+            "log_mu": Prior("Normal", mu=0.4, sigma=0.35).to_dict(),
+            "log_sigma": Prior("HalfNormal", sigma=0.2).to_dict(),
+        },
+    }
+    assert deserialize(legacy) == PooledSlope(
+        log_mu=Prior("Normal", mu=0.4, sigma=0.35),
+        log_sigma=Prior("HalfNormal", sigma=0.2),
+    )
 
 
 def test_user_priors_not_mutated():
