@@ -24,7 +24,7 @@ from pmm_mixture.priors import (
     PooledSlope,
     StickBreakingWeights,
 )
-from pmm_mixture.saturation import MixtureHillSaturation
+from pmm_mixture.saturation import MixtureHillSaturation, mixture_hill_function
 from pmm_mixture.validation import DataValidationError, validate_mmm_data
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "PooledSlope",
     "StickBreakingWeights",
     "add_lift_test_measurements",
+    "mixture_hill_function",
     "segment_evidence",
     "validate_mmm_data",
 ]

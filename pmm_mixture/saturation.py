@@ -54,6 +54,7 @@ True
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from copy import deepcopy
 from typing import Any
 
@@ -109,6 +110,84 @@ def default_mixture_priors(n_components: int) -> dict[str, Any]:
         "kappa": OrderedKappa(dims=None),
         "slope": PooledSlope(dims=None),
     }
+
+
+def mixture_hill_function(
+    x: Any,
+    beta: Any,
+    weights: Any,
+    kappa: Any,
+    slope: Any,
+    *,
+    component_dims: Sequence[str] = ("component",),
+) -> Any:
+    r"""Mixture of Hill curves, scaled so that the response at ``x = 1`` is ``beta``.
+
+    .. math::
+
+        f(x) = \beta\,\frac{\sum_k w_k\,\mathrm{hill}(x; s_k, \kappa_k)}
+                           {\sum_k w_k\,\mathrm{hill}(1; s_k, \kappa_k)}
+
+    with ``hill`` PyMC-Marketing's :func:`hill_function` (argument order
+    ``x, slope, kappa``). The sums run over those of ``component_dims`` that
+    the parameters have and ``x`` has not; a parameter without them is shared
+    by the components.
+
+    Parameters
+    ----------
+    x : XTensorVariable
+        Spend in the model's channel scale (1 = the largest spend).
+    beta : XTensorVariable or float
+        Response at ``x = 1``.
+    weights, kappa, slope : XTensorVariable or float
+        Component parameters: shares on the simplex, half-saturation points,
+        Hill slopes.
+    component_dims : sequence of str, default ("component",)
+        Dims summed over.
+
+    Returns
+    -------
+    XTensorVariable
+        The dims of ``x`` in their order, then the parameters' other dims.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pytensor.xtensor import as_xtensor
+    >>> x = as_xtensor(np.array([0.0, 0.5, 1.0]), dims=("x",))
+    >>> curve = mixture_hill_function(
+    ...     x,
+    ...     beta=2.0,
+    ...     weights=as_xtensor(np.array([0.5, 0.5]), dims=("component",)),
+    ...     kappa=as_xtensor(np.array([0.1, 2.0]), dims=("component",)),
+    ...     slope=as_xtensor(np.array([2.0, 2.0]), dims=("component",)),
+    ... )
+    >>> np.round(curve.eval(), 3).tolist()
+    [0.0, 1.715, 2.0]
+    """
+    weights, kappa, slope = (_as_parameter(v) for v in (weights, kappa, slope))
+    hill = hill_function(x, slope, kappa)
+    # log of hill at the reference spend x = 1
+    log_at_one = _log_sigmoid(-slope * ptx.math.log(kappa))
+    reduced = sorted(
+        {d for v in (weights, kappa, slope) for d in _dims(v) if d in component_dims}
+        - set(_dims(x))
+    )
+
+    def total(value):
+        return value.sum(reduced) if reduced else value
+
+    # Both sums are divided by the largest hill(1) over the components (at
+    # most exp(700), so that the scaled sum stays finite). When every kappa
+    # sits far above the data, hill(1) is tiny for all of them and the square
+    # of the plain denominator, which its gradient needs, underflows to 0: a
+    # NaN gradient.
+    shift_dims = [d for d in reduced if d in log_at_one.dims]
+    shift = log_at_one.max(shift_dims) if shift_dims else log_at_one
+    shift = ptx.math.maximum(shift, -700.0)
+    numerator = total(weights * hill) * ptx.math.exp(-shift)
+    denominator = total(weights * ptx.math.exp(log_at_one - shift))
+    return _in_order_of(beta * numerator / denominator, x)
 
 
 def _check_n_components(n_components: Any) -> int:
@@ -271,40 +350,17 @@ class MixtureHillSaturation(SaturationTransformation):
     def function(self, x, beta, weights, kappa, slope, *, dim: str | None = None):
         """Mixture of Hill curves, summed over the component dim where present.
 
-        Scaled so that the response at ``x = 1`` is ``beta``. The result has
+        :func:`mixture_hill_function` with this mixture's component dims:
+        scaled so that the response at ``x = 1`` is ``beta``. The result has
         the dims of ``x`` in their order, then the parameters' other dims.
         """
-        weights, kappa, slope = (
-            _as_parameter(value) for value in (weights, kappa, slope)
+        parameters = [_as_parameter(value) for value in (weights, kappa, slope)]
+        component_dims = {
+            d for value in parameters for d in _dims(value) if is_component_dim(d)
+        }
+        return mixture_hill_function(
+            x, beta, *parameters, component_dims=sorted(component_dims)
         )
-        hill = hill_function(x, slope, kappa)
-        # log of hill at the reference spend x = 1
-        log_at_one = _log_sigmoid(-slope * ptx.math.log(kappa))
-        reduced = sorted(
-            {
-                d
-                for v in (weights, kappa, slope)
-                for d in _dims(v)
-                if is_component_dim(d)
-            }
-            - set(_dims(x))
-        )
-
-        def total(value):
-            return value.sum(reduced) if reduced else value
-
-        # Both sums are divided by the largest hill(1) over the components
-        # (at most exp(700), so that the scaled sum stays finite). When every
-        # kappa sits far above the data, hill(1) is tiny for all of them and
-        # the square of the plain denominator, which its gradient needs,
-        # underflows to 0: a NaN gradient.
-        shift_dims = [d for d in reduced if d in log_at_one.dims]
-        shift = log_at_one.max(shift_dims) if shift_dims else log_at_one
-        shift = ptx.math.maximum(shift, -700.0)
-        numerator = total(weights * hill) * ptx.math.exp(-shift)
-        denominator = total(weights * ptx.math.exp(log_at_one - shift))
-        response = beta * numerator / denominator
-        return _in_order_of(response, x)
 
     def update_priors(self, priors: dict[str, Any]) -> None:
         """Update priors by variable name (as ``MMM(model_config=...)`` does).

@@ -18,6 +18,7 @@ from pmm_mixture import (
     OrderedKappa,
     PooledSlope,
     StickBreakingWeights,
+    mixture_hill_function,
 )
 from pmm_mixture.hill import mixture_hill
 from pmm_mixture.priors import COMPONENT_DIM, STEP_DIM
@@ -33,6 +34,36 @@ def xt(values, dims):
 def numpy_mixture(x, beta, weights, kappa, slope):
     # the package's NumPy curve, on a (x, channel, component) grid
     return mixture_hill(x[:, None, None], beta, weights, kappa, slope, axis=-1)
+
+
+def test_pure_function_sums_only_the_given_component_dims():
+    weights = np.array([[0.3, 0.7], [0.6, 0.4]])
+    kappa = np.array([[0.1, 0.9], [0.2, 1.5]])
+    slope = np.array([[1.5, 3.0], [2.0, 2.0]])
+    beta = np.array([1.2, 0.8])
+    x = xt(X_GRID, ("x",))
+    curve = mixture_hill_function(
+        x,
+        xt(beta, ("channel",)),
+        xt(weights, ("channel", "segment")),
+        xt(kappa, ("channel", "segment")),
+        xt(slope, ("channel", "segment")),
+        component_dims=("segment",),
+    )
+    assert curve.type.dims == ("x", "channel")
+    np.testing.assert_allclose(
+        curve.eval(), numpy_mixture(X_GRID, beta, weights, kappa, slope), rtol=1e-12
+    )
+    # a dim not named as a component dim is not summed
+    kept = mixture_hill_function(
+        x,
+        1.0,
+        xt(weights, ("channel", "segment")),
+        xt(kappa, ("channel", "segment")),
+        xt(slope, ("channel", "segment")),
+        component_dims=(),
+    )
+    assert set(kept.type.dims) == {"x", "channel", "segment"}
 
 
 def test_single_component_equals_hill_saturation():
