@@ -48,6 +48,13 @@ HILL_TYPE_KEY = "pymc_marketing.mmm.components.saturation.HillSaturation"
 MIXTURE_TYPE_KEY = "pmm_mixture.saturation.MixtureHillSaturation"
 
 
+def configure_upstream_names() -> None:
+    """Point the edits at the mixture inside PyMC-Marketing (the patch series)."""
+    global IMPORT_LINE, MIXTURE_TYPE_KEY
+    IMPORT_LINE = "from pymc_marketing.mmm import MixtureHillSaturation"
+    MIXTURE_TYPE_KEY = "pymc_marketing.mmm.components.saturation.MixtureHillSaturation"
+
+
 class PatchError(RuntimeError):
     """An edit could not find its target in upstream's test file."""
 
@@ -144,7 +151,7 @@ def _clone_hill_entry(
     return insertions
 
 
-def _append_type_key(
+def append_type_key(
     tree: ast.Module, lines: list[str], function: str, path: str
 ) -> list[Insertion]:
     """Add the mixture's serialization key next to HillSaturation's."""
@@ -215,7 +222,7 @@ EDITS = {
             "ALL_SATURATION_CLASSES.append(MixtureHillSaturation)",
             path,
         ),
-        *_append_type_key(tree, lines, "test_type_registered", path),
+        *append_type_key(tree, lines, "test_type_registered", path),
     ],
     "tests/mmm/test_lift_test.py": lambda tree, lines, path: _clone_hill_entry(
         tree, lines, "saturation_functions", path

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The upstream pull request as a patch series (scripts/upstream/patches/,
+# written by make_patch_series.py from the package's sources): check that it is
+# up to date with the package, apply it to the pinned pymc-marketing sdist, and
+# run the patched PyMC-Marketing's tests of the mixture (see CONTRIBUTING.md,
+# "The upstream patch series").
+#
+#   scripts/upstream/patch_series.sh          # check, apply, test
+#   scripts/upstream/patch_series.sh --write  # regenerate the patches first
+#
+# The patched package is imported from the unpacked sdist (PYTHONPATH); the
+# environment's pymc_marketing and pmm_mixture are not used by the tests.
+# $VENV (default .venv) is the environment; $UPSTREAM_SDIST_DIR, if set, is
+# where the sdist is downloaded to and reused from.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+
+version=$("$PY" -c 'import importlib.metadata as m; print(m.version("pymc-marketing"))')
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+sdist_dir="${UPSTREAM_SDIST_DIR:-$work/sdist}"
+mkdir -p "$sdist_dir"
+sdist="$sdist_dir/pymc_marketing-$version.tar.gz"
+if [ ! -f "$sdist" ]; then
+    echo "Downloading the pymc-marketing $version source distribution" >&2
+    "$PY" -m pip download "pymc-marketing==$version" --no-deps --no-binary :all: \
+        --quiet -d "$sdist_dir" >&2
+fi
+pristine="$work/pristine"
+tree="$work/pymc-marketing"
+mkdir -p "$pristine" "$tree"
+tar -xzf "$sdist" -C "$pristine" --strip-components=1
+tar -xzf "$sdist" -C "$tree" --strip-components=1
+
+if [ "${1:-}" = "--write" ]; then
+    "$PY" "$HERE/make_patch_series.py" "$pristine"
+    shift
+else
+    "$PY" "$HERE/make_patch_series.py" "$pristine" --check
+fi
+
+for patch in "$HERE"/patches/*.patch; do
+    git -C "$tree" apply --whitespace=nowarn "$patch" \
+        || { echo "patch_series: $(basename "$patch") does not apply" >&2; exit 1; }
+    echo "applied $(basename "$patch")"
+done
+
+missing=$("$PY" "$HERE/missing_test_modules.py" "$tree" \
+    tests/mmm/components/test_saturation.py tests/mmm/test_lift_test.py \
+    tests/mmm/test_incrementality.py)
+if [ -n "$missing" ]; then
+    echo "Installing test-only dependencies: $missing" >&2
+    "$PY" "$HERE/missing_test_modules.py" --pins > "$work/installed.txt"
+    # shellcheck disable=SC2086
+    "$PY" -m pip install --quiet -c "$work/installed.txt" $missing >&2
+fi
+
+cd "$tree"
+start=$(date +%s)
+status=0
+# upstream's own tests, the mixture's cases (no expected failures here)
+MIXTURE_FROM_UPSTREAM=1 PYTHONPATH="$tree:$HERE" "$PY" -m pytest \
+    -p mixture_contract_plugin -p no:cacheprovider -o addopts="" \
+    --rootdir "$tree" -q -rN \
+    tests/mmm/components/test_saturation.py tests/mmm/test_lift_test.py \
+    tests/mmm/test_incrementality.py "$@" || status=$?
+# the tests the series adds
+PYTHONPATH="$tree" "$PY" -m pytest -p no:cacheprovider -o addopts="" \
+    --rootdir "$tree" -q -p no:warnings \
+    tests/mmm/components/test_mixture_saturation.py \
+    tests/test_mixture_special_priors.py "$@" || status=$?
+echo "upstream patch series (pymc-marketing $version): exit $status," \
+    "$(( $(date +%s) - start )) s of pytest"
+exit $status
