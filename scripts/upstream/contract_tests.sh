@@ -22,17 +22,11 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
-version=$("$PY" -c 'import importlib.metadata as m; print(m.version("pymc-marketing"))')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sdist_dir="${UPSTREAM_SDIST_DIR:-$work/sdist}"
-mkdir -p "$sdist_dir"
-sdist="$sdist_dir/pymc_marketing-$version.tar.gz"
-if [ ! -f "$sdist" ]; then
-    echo "Downloading the pymc-marketing $version source distribution" >&2
-    "$PY" -m pip download "pymc-marketing==$version" --no-deps --no-binary :all: \
-        --quiet -d "$sdist_dir" >&2
-fi
+# shellcheck source=sdist.sh
+source "$HERE/sdist.sh"
+fetch_sdist
 # Only the tests: the sdist's own pymc_marketing/ would shadow the installed
 # package once pytest puts the folder on sys.path.
 upstream="$work/upstream"
@@ -41,18 +35,7 @@ tar -xzf "$sdist" -C "$upstream" --strip-components=1 "pymc_marketing-$version/t
 
 "$PY" "$HERE/patch_upstream_tests.py" "$upstream"
 
-# Test-only modules imported at module level by the test files, their
-# conftests and the test modules they import, that this environment lacks.
-missing=$("$PY" "$HERE/missing_test_modules.py" "$upstream" \
-    tests/mmm/components/test_saturation.py tests/mmm/test_lift_test.py \
-    tests/mmm/test_incrementality.py)
-if [ -n "$missing" ]; then
-    echo "Installing test-only dependencies: $missing" >&2
-    # Constrained to the installed versions: nothing already there changes.
-    "$PY" "$HERE/missing_test_modules.py" --pins > "$work/installed.txt"
-    # shellcheck disable=SC2086
-    "$PY" -m pip install --quiet -c "$work/installed.txt" $missing >&2
-fi
+install_missing_test_modules "$upstream"
 
 cd "$upstream"
 start=$(date +%s)

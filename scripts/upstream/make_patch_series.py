@@ -35,9 +35,9 @@ Steps:
    ``scripts/upstream/patch_upstream_tests.py`` adds it, importing it from
    ``pymc_marketing.mmm``), the roundtrip test given structured priors for the
    mixture, and the package's own tests of the curve and priors ported.
-
-Not in the series yet: a docs notebook (PyMC-Marketing's example data with the
-saturation swapped).
+6. A docs notebook, ``scripts/upstream/mmm_mixture_hill.ipynb`` (executed):
+   PyMC-Marketing's example data (``data/mmm_example.csv``) through the usual
+   MMM flow with only the saturation swapped.
 """
 
 # ruff: noqa: E501  (anchors are exact lines of upstream's files)
@@ -604,6 +604,13 @@ def port_test(source: Path, target: Path) -> None:
     target.write_text(out)
 
 
+def step_notebook(tree: Path) -> None:
+    """Step 6: the docs notebook, as executed here."""
+    target = tree / "docs/source/notebooks/mmm/mmm_mixture_hill.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(HERE / "mmm_mixture_hill.ipynb", target)
+
+
 STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("Add mixture_hill_function beside hill_function", step_curve),
     ("Add the mixture's structured priors as SpecialPriors", step_priors),
@@ -613,6 +620,7 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ),
     ("Add MixtureHillSaturation", step_component),
     ("Test MixtureHillSaturation and its priors", step_tests),
+    ("Docs: a mixture of Hill curves on the example data", step_notebook),
 ]
 
 

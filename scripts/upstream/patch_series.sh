@@ -2,7 +2,8 @@
 # The upstream pull request as a patch series (scripts/upstream/patches/,
 # written by make_patch_series.py from the package's sources): check that it is
 # up to date with the package, apply it to the pinned pymc-marketing sdist, and
-# run the patched PyMC-Marketing's tests of the mixture (see CONTRIBUTING.md,
+# run the patched PyMC-Marketing's tests of the mixture and its docs notebook
+# (short chains; see CONTRIBUTING.md,
 # "The upstream patch series").
 #
 #   scripts/upstream/patch_series.sh          # check, apply, test
@@ -18,17 +19,11 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
-version=$("$PY" -c 'import importlib.metadata as m; print(m.version("pymc-marketing"))')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sdist_dir="${UPSTREAM_SDIST_DIR:-$work/sdist}"
-mkdir -p "$sdist_dir"
-sdist="$sdist_dir/pymc_marketing-$version.tar.gz"
-if [ ! -f "$sdist" ]; then
-    echo "Downloading the pymc-marketing $version source distribution" >&2
-    "$PY" -m pip download "pymc-marketing==$version" --no-deps --no-binary :all: \
-        --quiet -d "$sdist_dir" >&2
-fi
+# shellcheck source=sdist.sh
+source "$HERE/sdist.sh"
+fetch_sdist
 pristine="$work/pristine"
 tree="$work/pymc-marketing"
 mkdir -p "$pristine" "$tree"
@@ -48,15 +43,7 @@ for patch in "$HERE"/patches/*.patch; do
     echo "applied $(basename "$patch")"
 done
 
-missing=$("$PY" "$HERE/missing_test_modules.py" "$tree" \
-    tests/mmm/components/test_saturation.py tests/mmm/test_lift_test.py \
-    tests/mmm/test_incrementality.py)
-if [ -n "$missing" ]; then
-    echo "Installing test-only dependencies: $missing" >&2
-    "$PY" "$HERE/missing_test_modules.py" --pins > "$work/installed.txt"
-    # shellcheck disable=SC2086
-    "$PY" -m pip install --quiet -c "$work/installed.txt" $missing >&2
-fi
+install_missing_test_modules "$tree"
 
 cd "$tree"
 start=$(date +%s)
@@ -72,6 +59,24 @@ PYTHONPATH="$tree" "$PY" -m pytest -p no:cacheprovider -o addopts="" \
     --rootdir "$tree" -q -p no:warnings \
     tests/mmm/components/test_mixture_saturation.py \
     tests/test_mixture_special_priors.py "$@" || status=$?
+# the docs notebook, top to bottom with short chains (its "parameters" cell
+# replaced), against the patched package
+notebook=docs/source/notebooks/mmm/mmm_mixture_hill.ipynb
+PYTHONPATH="$tree" "$PY" - "$notebook" <<'PYEOF' || status=$?
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+path = Path(sys.argv[1])
+notebook = nbformat.read(path, as_version=4)
+cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+assert len(cells) == 1, "the notebook needs one cell tagged 'parameters'"
+cells[0].source = "chains, tune, draws = 2, 100, 100"
+NotebookClient(notebook, timeout=900, resources={"metadata": {"path": str(path.parent)}}).execute()
+print(f"executed {path} with short chains")
+PYEOF
 echo "upstream patch series (pymc-marketing $version): exit $status," \
     "$(( $(date +%s) - start )) s of pytest"
 exit $status
