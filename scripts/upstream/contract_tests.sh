@@ -18,12 +18,6 @@
 # where the sdist is downloaded to and reused from (otherwise a temporary one).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-VENV="${VENV:-$ROOT/.venv}"
-PY="$VENV/bin/python"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # shellcheck source=sdist.sh
 source "$HERE/sdist.sh"
 fetch_sdist

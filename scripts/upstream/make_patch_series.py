@@ -556,9 +556,8 @@ def port_test(source: Path, target: Path) -> None:
             continue
         drop.append((node.lineno, node.end_lineno))
         if node.module == "pmm_mixture.hill":
-            _, body = read_module(PACKAGE / "hill.py")
+            hill_imports, body = read_module(PACKAGE / "hill.py")
             inline += [block for _, block in body]
-            hill_imports, _ = read_module(PACKAGE / "hill.py")
             for imp in hill_imports:
                 inline.insert(0, ast.unparse(imp) + "\n")
             continue

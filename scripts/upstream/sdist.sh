@@ -1,5 +1,12 @@
-# Sourced by contract_tests.sh and patch_series.sh (with $PY, $HERE and $work
-# set): the pinned sdist and the test-only modules its tests need.
+# Sourced by contract_tests.sh and patch_series.sh (with $HERE set to this
+# folder): sets $ROOT, $PY (of $VENV, default .venv) and $work (a temporary
+# folder removed on exit), and defines how to get the pinned sdist and the
+# test-only modules its tests need.
+ROOT="$(cd "$HERE/../.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # Set $version and $sdist: the installed pymc-marketing's source distribution,
 # downloaded once into $UPSTREAM_SDIST_DIR (a temporary folder if unset).
