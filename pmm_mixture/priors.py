@@ -295,14 +295,6 @@ def _output(var: XTensorVariable, dims: tuple[str, ...], xdist: bool) -> Any:
     return var if xdist else var.transpose(*dims).values
 
 
-def _serialize(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
-
-
 def _deserialize(value: Any) -> Any:
     return deserialize(value) if isinstance(value, dict) else value
 
@@ -398,10 +390,10 @@ class ComponentPrior(SpecialPrior):
     def to_dict(self) -> dict[str, Any]:
         """Serialize to a JSON-safe dict (``SpecialPrior``'s format)."""
         data = super().to_dict()
-        data["kwargs"] = {k: _serialize(v) for k, v in self.parameters.items()}
-        data.pop("dims", None)
         if self.outer_dims_set:
             data["dims"] = list(self.dims)
+        else:
+            data.pop("dims", None)
         return data
 
     @classmethod

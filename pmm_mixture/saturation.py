@@ -354,12 +354,14 @@ class MixtureHillSaturation(SaturationTransformation):
         scaled so that the response at ``x = 1`` is ``beta``. The result has
         the dims of ``x`` in their order, then the parameters' other dims.
         """
-        parameters = [_as_parameter(value) for value in (weights, kappa, slope)]
         component_dims = {
-            d for value in parameters for d in _dims(value) if is_component_dim(d)
+            d
+            for value in (weights, kappa, slope)
+            for d in _dims(value)
+            if is_component_dim(d)
         }
         return mixture_hill_function(
-            x, beta, *parameters, component_dims=sorted(component_dims)
+            x, beta, weights, kappa, slope, component_dims=sorted(component_dims)
         )
 
     def update_priors(self, priors: dict[str, Any]) -> None:
