@@ -15,6 +15,7 @@ Examples
 ['beta', 'kappa', 'slope', 'weights']
 """
 
+from pmm_mixture.adstock import LaggedGeometricAdstock
 from pmm_mixture.evidence import segment_evidence
 from pmm_mixture.lift_test import add_lift_test_measurements
 from pmm_mixture.pooled_weights import PartiallyPooledWeights
@@ -30,6 +31,7 @@ from pmm_mixture.validation import DataValidationError, validate_mmm_data
 __all__ = [
     "DataValidationError",
     "DirichletWeights",
+    "LaggedGeometricAdstock",
     "MixtureHillSaturation",
     "OrderedKappa",
     "PartiallyPooledWeights",

@@ -22,6 +22,7 @@ MODULES = [
     "pmm_mixture.synthetic",
     "pmm_mixture.curves",
     "pmm_mixture.hill",
+    "pmm_mixture.adstock",
 ]
 
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
