@@ -88,6 +88,8 @@ NOISE = 0.02
 TRUE_SEGMENTS = 2  # on the first channel; one on each of the others
 CONTROL_SEED = 12345
 TARGET_ESS = 1000.0
+ADSTOCK = "convolution"  # PyMC-Marketing's GeometricAdstock; "lags": pmm_mixture's
+L_MAX = 6  # the panels' and the controls sizes' adstock length
 MODELS = ("hill", "mixture_k1", "mixture_kK")
 
 
@@ -305,22 +307,37 @@ def make_saturation(model: str):
     return MixtureHillSaturation(n_components=k)
 
 
-def make_mmm(size: Size, model: str, data: Any):
+def make_adstock(name: str, l_max: int):
+    """``GeometricAdstock`` (``"convolution"``) or ``LaggedGeometricAdstock``."""
+    if name == "convolution":
+        from pymc_marketing.mmm import GeometricAdstock
+
+        return GeometricAdstock(l_max=l_max)
+    if name == "lags":
+        from pmm_mixture import LaggedGeometricAdstock
+
+        return LaggedGeometricAdstock(l_max=l_max)
+    raise ValueError(f"Unknown adstock {name!r}: 'convolution' or 'lags'.")
+
+
+def make_mmm(size: Size, model: str, data: Any, adstock: str = "convolution"):
     """The MMM: the example's (one market) or the geo tier's (panel).
 
     With extra controls, the same structure built here with those controls
-    next to the trend.
+    next to the trend. ``adstock``: see :func:`make_adstock`.
     """
     saturation = make_saturation(model)
     if not size.n_controls:
         if size.panel:
             from mmm_bench.panel import build_geo_mmm
 
-            return build_geo_mmm(data, saturation)
+            return build_geo_mmm(data, saturation, adstock=make_adstock(adstock, L_MAX))
         from pmm_mixture.example import build_mmm
 
-        return build_mmm(data, None, saturation=saturation)
-    from pymc_marketing.mmm import MMM, GeometricAdstock
+        return build_mmm(
+            data, None, saturation=saturation, adstock=make_adstock(adstock, data.l_max)
+        )
+    from pymc_marketing.mmm import MMM
 
     extra = {"dims": ("geo",)} if size.panel else {}
     return MMM(
@@ -329,7 +346,7 @@ def make_mmm(size: Size, model: str, data: Any):
         target_column="y",
         control_columns=["trend", *control_names(size)],
         yearly_seasonality=2,
-        adstock=GeometricAdstock(l_max=6),
+        adstock=make_adstock(adstock, L_MAX),
         saturation=saturation,
         **extra,
     )
@@ -547,7 +564,7 @@ def measure_gradient(task: Task) -> dict[str, Any]:
     start = time.perf_counter()
     say(f"data {task.size.label()}")
     data, X, y = make_data(task.size)
-    mmm = make_mmm(task.size, task.model, data)
+    mmm = make_mmm(task.size, task.model, data, task.settings.get("adstock", ADSTOCK))
     say("build_model")
     mmm.build_model(X, y)
     # what MMM.fit samples: dims and data frozen to constants (static shapes)
@@ -665,7 +682,7 @@ def measure_fit(task: Task) -> dict[str, Any]:
     rss_import = rss_mb()["peak"]
     say(f"data {task.size.label()}")
     data, X, y = make_data(task.size)
-    mmm = make_mmm(task.size, task.model, data)
+    mmm = make_mmm(task.size, task.model, data, s.get("adstock", ADSTOCK))
     say(f"fit {s}")
     clock = CompileClock()
     start = time.perf_counter()
@@ -1408,6 +1425,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="vectorized",
     )
     fit.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--adstock",
+        choices=("convolution", "lags"),
+        default=ADSTOCK,
+        help="GeometricAdstock (convolution) or pmm_mixture.LaggedGeometricAdstock",
+    )
     one = parser.add_argument_group("one (internal: a point in a child process)")
     one.add_argument("--task", help="the task as JSON")
     one.add_argument("--result", type=Path, help="where to write the result")
@@ -1447,6 +1470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         axes = [] if args.axes is None else args.axes
         labs = ["small", "medium"] if args.labs is None else args.labs
+    if args.adstock != ADSTOCK:  # results cached before the option keep their keys
+        settings["adstock"] = args.adstock
     todo = tasks(args.action, settings, axes, labs, args.models, args.values)
     if args.limit is not None:
         todo = todo[: args.limit]

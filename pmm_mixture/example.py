@@ -25,11 +25,14 @@ from pmm_mixture.summary import component_table, segment_report
 from pmm_mixture.synthetic import SyntheticMMMData, example_two_segment_data
 
 
-def build_mmm(data: SyntheticMMMData, n_components: int | None, saturation=None):
+def build_mmm(
+    data: SyntheticMMMData, n_components: int | None, saturation=None, adstock=None
+):
     """PyMC-Marketing MMM for the synthetic data, with the mixture saturation.
 
     A linear trend is passed as a control column, since the data has one.
-    ``saturation`` replaces the mixture (e.g. ``HillSaturation()``) when given.
+    ``saturation`` replaces the mixture (e.g. ``HillSaturation()``) and
+    ``adstock`` the ``GeometricAdstock(l_max=data.l_max)`` when given.
     """
     from pymc_marketing.mmm import MMM, GeometricAdstock
 
@@ -41,7 +44,7 @@ def build_mmm(data: SyntheticMMMData, n_components: int | None, saturation=None)
         target_column=data.target_column,
         control_columns=["trend"],
         yearly_seasonality=2,
-        adstock=GeometricAdstock(l_max=data.l_max),
+        adstock=GeometricAdstock(l_max=data.l_max) if adstock is None else adstock,
         saturation=saturation,
     )
 

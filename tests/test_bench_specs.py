@@ -285,6 +285,9 @@ def test_new_tiers_cells_models_and_draws():
     assert {s.n_geos for s in geo} == {1, 4, 10}
     assert {(s.chains, s.tune, s.draws) for s in geo} == {(2, 500, 500)}
     assert {s.cell for s in geo} == {"geo G=1", "geo G=4", "geo G=10"}
+    ten = cli_specs("--tier", "geo", "--n-geos", "10")
+    assert {s.n_geos for s in ten} == {10}
+    assert {s.key() for s in ten} == {s.key() for s in geo if s.n_geos == 10}
     # --only-model keeps to the tier's models
     only = cli_specs("--tier", "geo", "--only-model", "mixture_k3", "hill")
     assert {s.model for s in only} == {"hill"}
@@ -306,6 +309,14 @@ def test_new_tier_keys_are_distinct_and_name_the_cell():
     settings = spec.settings()
     assert settings["n_geos"] == 10
     assert settings["mixture_weights"] == sp.GEO_MIXTURE_WEIGHTS
+    # the label names what the worker builds: PartiallyPooledWeights' defaults
+    from pmm_mixture import PartiallyPooledWeights
+
+    defaults = PartiallyPooledWeights().parameters
+    assert f"alpha={defaults['alpha']}," in sp.GEO_MIXTURE_WEIGHTS
+    assert f"sigma=HalfNormal({defaults['sigma'].parameters['sigma']})" in (
+        sp.GEO_MIXTURE_WEIGHTS
+    )
     for model in ("hill", "logistic", "mixture_k1"):  # no weights to pool
         assert "mixture_weights" not in geo[(10, 3, 2, model)].settings()
     # the same data with another panel size is another data set and key

@@ -107,6 +107,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--k-true", nargs="+", type=int, default=None, help="override the tier"
     )
+    parser.add_argument(
+        "--n-geos",
+        nargs="+",
+        type=int,
+        default=None,
+        help="panel sizes of the geo mode; override the tier",
+    )
     parser.add_argument("--chains", type=int, default=None, help="override the tier")
     parser.add_argument("--tune", type=int, default=None, help="override the tier")
     parser.add_argument("--draws", type=int, default=None, help="override the tier")
@@ -209,6 +216,7 @@ def resolve_tier(args: argparse.Namespace) -> Tier:
         "modes": tuple(args.modes) if args.modes else None,
         "k_true": tuple(args.k_true) if args.k_true else None,
         "seeds": tuple(args.seeds) if args.seeds else None,
+        "n_geos": tuple(args.n_geos) if args.n_geos else None,
         "chains": args.chains,
         "tune": args.tune,
         "draws": args.draws,
@@ -299,7 +307,7 @@ def output_name(
             parts.append(f"{name}{getattr(settings, name)}")
     other_cells = any(
         set(getattr(settings, name)) != set(getattr(tier, name))
-        for name in ("modes", "k_true", "seeds")
+        for name in ("modes", "k_true", "seeds", "n_geos")
     )
     if other_cells or (args.only_model and set(args.only_model) != set(MODELS)):
         parts.append("subset")

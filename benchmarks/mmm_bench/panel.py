@@ -5,9 +5,10 @@ segments on the first channel and one on the others; segment shapes (kappa
 in spend units, slopes, adstock) are shared by the geos, each geo's segment
 shares differ. Model: PyMC-Marketing's ``MMM(dims=("geo",))`` as the
 single-market benchmark builds it (trend control, yearly seasonality of order
-2, ``GeometricAdstock``), whose default scaling divides each channel by its
-largest spend over all geos and the target by its largest value over all geos,
-so a kappa shared in scaled units is shared in spend units, as in the truth.
+2, geometric adstock as ``pmm_mixture.LaggedGeometricAdstock``), whose
+default scaling divides each channel by its largest spend over all geos and
+the target by its largest value over all geos, so a kappa shared in scaled
+units is shared in spend units, as in the truth.
 
 Metrics, per geo and then averaged over the geos (``*_by_geo`` details keep
 the per-geo values):
@@ -72,9 +73,16 @@ def prepare_geo_data(spec: RunSpec):
     return panel, X_train, y_train.rename("y"), X_test, y_test.rename("y")
 
 
-def build_geo_mmm(panel, saturation, l_max: int = 6):
-    """``MMM(dims=("geo",))`` with the single-market benchmark's structure."""
-    from pymc_marketing.mmm import MMM, GeometricAdstock
+def build_geo_mmm(panel, saturation, l_max: int = 6, adstock=None):
+    """``MMM(dims=("geo",))`` with the single-market benchmark's structure.
+
+    ``adstock``: unless given, ``pmm_mixture.LaggedGeometricAdstock(l_max)``,
+    the same model as ``GeometricAdstock(l_max)`` at a fraction of its JAX
+    gradient's cost on panels (:data:`mmm_bench.specs.GEO_ADSTOCK`).
+    """
+    from pymc_marketing.mmm import MMM
+
+    from pmm_mixture import LaggedGeometricAdstock
 
     return MMM(
         date_column=DATE,
@@ -83,7 +91,7 @@ def build_geo_mmm(panel, saturation, l_max: int = 6):
         dims=(GEO,),
         control_columns=["trend"],
         yearly_seasonality=2,
-        adstock=GeometricAdstock(l_max=l_max),
+        adstock=LaggedGeometricAdstock(l_max=l_max) if adstock is None else adstock,
         saturation=saturation,
     )
 

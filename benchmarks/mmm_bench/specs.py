@@ -236,7 +236,11 @@ GEO_MODELS = ("hill", "logistic", "mixture_k1", "mixture_k5")
 #: (``settings()["mixture_weights"]``): segment shares per geo partially pooled
 #: around a shared sparse mix; ``kappa`` and ``slope`` keep the default priors,
 #: whose dims the MMM sets to ``("channel", "component")``: shared by the geos.
-GEO_MIXTURE_WEIGHTS = "PartiallyPooledWeights(alpha=0.15, sigma=HalfNormal(0.5))"
+#: The geo MMM's adstock (:func:`mmm_bench.panel.build_geo_mmm`): the same
+#: model as ``GeometricAdstock(l_max=6)`` (tested equal), computed by lags,
+#: whose JAX gradient does not grow with the square of geos x channels.
+GEO_ADSTOCK = "LaggedGeometricAdstock(l_max=6)"
+GEO_MIXTURE_WEIGHTS = "PartiallyPooledWeights(alpha=0.5, sigma=HalfNormal(0.5))"
 
 
 @dataclass(frozen=True)
@@ -481,6 +485,8 @@ class RunSpec:
             fields_.pop("max_tree_depth")
         if self.n_geos is None:
             fields_.pop("n_geos")
+        else:
+            fields_["adstock"] = GEO_ADSTOCK
         if self.lift_levels:
             fields_["lift_levels"] = list(self.lift_levels)
         else:
