@@ -93,16 +93,17 @@ def convolve_by_lags(
             "is built; give the weights a static shape."
         )
     shift = _shift(ConvMode(mode), lags)
-    n_steps = x.sizes[dim]
     zeros = ptx.as_xtensor(pt.zeros(lags - 1, dtype=x.dtype), dims=(dim,))
     padded = ptx.concat([zeros, x, zeros], dim=dim)
     out = None
     for lag in range(lags):
+        # x[t + shift - lag] for every t: padded from ``start`` to ``end`` before
+        # its end; integer bounds, so the graph vectorizes (budget optimizer)
         start = shift - lag + lags - 1
+        end = 2 * (lags - 1) - start
+        window = slice(start, -end if end else None)
         # x first: the output's dims follow x's, then w's others, as upstream's
-        term = padded.isel({dim: slice(start, start + n_steps)}) * w.isel(
-            {kernel_dim: lag}
-        )
+        term = padded.isel({dim: window}) * w.isel({kernel_dim: lag})
         out = term if out is None else out + term
     return out.transpose(..., dim)
 

@@ -130,3 +130,25 @@ def test_jax_log_density_and_gradient_match_in_a_geo_mmm(saturation):
     # what makes it cheaper: no convolution in the compiled gradient
     assert "convolution(" in expected_lowered.as_text(dialect="hlo")
     assert "convolution(" not in lowered.as_text(dialect="hlo")
+
+
+def test_vectorizes_over_posterior_draws():
+    # PyMC-Marketing's budget optimizer and counterfactuals batch the graph
+    # over draws with xtensor's vectorize_graph; symbolic slice bounds cannot be
+    from pytensor.xtensor.vectorization import vectorize_graph
+
+    x = ptx.as_xtensor(pt.matrix("x"), dims=("date", "channel"))
+    alpha = ptx.as_xtensor(pt.vector("alpha"), dims=("channel",))
+    y = LaggedGeometricAdstock(l_max=3).function(x, alpha=alpha, dim="date")
+    x_draws = ptx.as_xtensor(pt.tensor3("x_draws"), dims=("draw", "date", "channel"))
+    alpha_draws = ptx.as_xtensor(pt.matrix("alpha_draws"), dims=("draw", "channel"))
+    batched = vectorize_graph(y, replace={x: x_draws, alpha: alpha_draws})
+    rng = np.random.default_rng(4)
+    xs, alphas = rng.uniform(size=(2, 6, 3)), rng.uniform(size=(2, 3))
+    got = batched.transpose("draw", "date", "channel").eval(
+        {"x_draws": xs, "alpha_draws": alphas}
+    )
+    one = y.transpose("date", "channel")
+    for i in range(2):
+        want = one.eval({"x": xs[i], "alpha": alphas[i]})
+        np.testing.assert_allclose(got[i], want, rtol=1e-12)

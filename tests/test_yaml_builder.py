@@ -38,3 +38,21 @@ def test_config_model_has_the_mixture_variables(built):
     assert len(model.coords["component"]) == 4
     draws = mmm.sample_prior_predictive(data.X, data.y, samples=20, random_seed=1)
     assert np.isfinite(draws["y"]).all()
+
+
+def test_config_model_fits_with_numpyro(built):
+    # plumbing, not the posterior: a short fit of the model the config built
+    mmm, data = built
+    mmm.fit(
+        data.X,
+        data.y,
+        nuts_sampler="numpyro",
+        chains=2,
+        tune=50,
+        draws=20,
+        random_seed=3,
+        progressbar=False,
+    )
+    weights = mmm.idata.posterior["saturation_weights"]
+    assert weights.sizes == {"chain": 2, "draw": 20, "channel": 3, "component": 4}
+    np.testing.assert_allclose(weights.sum("component"), 1.0, rtol=1e-9)
