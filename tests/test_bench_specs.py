@@ -232,23 +232,6 @@ def test_fit_spec_passes_the_sampler_settings_to_numpyro():
     kwargs, sampler = mmm.calls[1]
     assert kwargs["nuts_sampler_kwargs"] == {"dense_mass": True, "max_tree_depth": 10}
     assert sampler == "sample"  # mmm_bench.step_size.common_step_size's
-    # geo fits compute their deterministics draw by draw (memory)
-    (geo,) = cli_specs(
-        "--tier",
-        "geo",
-        "--n-geos",
-        "4",
-        "--only-model",
-        "hill",
-        "--k-true",
-        "2",
-        "--seeds",
-        "0",
-    )
-    wk.fit_spec(mmm, geo, None, None)
-    kwargs, _ = mmm.calls[2]
-    assert kwargs["nuts_sampler_kwargs"]["postprocessing_vectorize"] == "scan"
-    assert "postprocessing_vectorize" not in mmm.calls[0][0]["nuts_sampler_kwargs"]
 
 
 def test_pymc_passes_nuts_kwargs_to_numpyros_nuts():

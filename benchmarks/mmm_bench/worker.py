@@ -46,13 +46,6 @@ DRAW_DEPENDENT_STEPS = (
 )
 
 
-#: PyMC computes the deterministics of all draws at once by default ("vmap");
-#: a K = 5 geo fit's (draw, date, geo, channel, component) intermediates then
-#: took over 23 GB (killed). "scan" goes draw by draw: same values, the draws
-#: themselves untouched, so the cache keys leave it out.
-GEO_POSTPROCESSING = {"postprocessing_vectorize": "scan"}
-
-
 def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
     """``mmm.fit`` with the run's sampler settings (every fit goes through here).
 
@@ -82,7 +75,6 @@ def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
             nuts_sampler_kwargs={
                 "dense_mass": spec.mass_matrix == "dense",
                 "max_tree_depth": spec.max_tree_depth,
-                **(GEO_POSTPROCESSING if spec.mode == "geo" else {}),
             },
         )
 
