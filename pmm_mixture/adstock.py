@@ -35,11 +35,24 @@ from typing import Any
 
 import pytensor.tensor as pt
 import pytensor.xtensor as ptx
+from pymc.logprob.utils import CheckParameterValue
 from pymc_marketing.mmm import GeometricAdstock
 from pymc_marketing.mmm.transformers import ConvMode
 from pymc_marketing.serialization import serialization
 
 __all__ = ["LaggedGeometricAdstock", "convolve_by_lags", "geometric_adstock_by_lags"]
+
+
+#: The check ``geometric_adstock`` puts on ``alpha`` (upstream's private
+#: ``_check_alpha``, written here with PyMC's public op).
+_ALPHA_CHECK = CheckParameterValue(msg="0 < alpha <= 1", can_be_replaced_by_ninf=False)
+
+
+def _checked_alpha(alpha: Any) -> ptx.type.XTensorVariable:
+    alpha = ptx.as_xtensor(alpha)
+    values = alpha.values
+    checked = _ALPHA_CHECK(values, ((values >= 0) & (values <= 1)).all())
+    return ptx.as_xtensor(checked, dims=alpha.dims)
 
 
 def _shift(mode: ConvMode, lags: int) -> int:
@@ -120,12 +133,13 @@ def geometric_adstock_by_lags(
     """PyMC-Marketing's ``geometric_adstock`` through :func:`convolve_by_lags`.
 
     Weights ``alpha ** l`` for ``l = 0 .. l_max - 1``, divided by their sum
-    when ``normalize``.
+    when ``normalize``; an ``alpha`` outside ``[0, 1]`` raises when evaluated,
+    as upstream's does.
     """
     x = ptx.as_xtensor(x)
     kernel_dim = f"{dim}_kernel"
     lags = ptx.as_xtensor(pt.arange(l_max, dtype=x.dtype), dims=(kernel_dim,))
-    weights = ptx.math.power(ptx.as_xtensor(alpha), lags)
+    weights = ptx.math.power(_checked_alpha(alpha), lags)
     if normalize:
         weights = weights / weights.sum(dim=kernel_dim)
     return convolve_by_lags(x, weights, dim=dim, kernel_dim=kernel_dim, mode=mode)

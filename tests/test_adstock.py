@@ -56,6 +56,14 @@ def test_halflife_parametrization():
     np.testing.assert_allclose(got.eval(), expected.eval(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("adstock", [GeometricAdstock, LaggedGeometricAdstock])
+def test_alpha_outside_the_unit_interval_raises(adstock):
+    x = ptx.as_xtensor(np.ones((4, 2)), dims=("date", "channel"))
+    alpha = ptx.as_xtensor(np.array([0.5, 1.5]), dims=("channel",))
+    with pytest.raises(Exception, match="0 < alpha <= 1"):
+        adstock(l_max=3).function(x, alpha=alpha, dim="date").eval()
+
+
 def test_weights_need_a_static_lag_length():
     x = ptx.as_xtensor(pt.vector("x"), dims=("date",))
     w = ptx.as_xtensor(pt.vector("w"), dims=("lag",))
