@@ -117,6 +117,20 @@ def test_local_cluster_runs_every_fit_and_a_rerun_skips_them(
     assert snapshot(paths) == before
 
 
+def test_chains_run_one_after_the_other_on_one_device_when_asked(tmp_path, fake_worker):
+    from dataclasses import asdict
+
+    (spec,) = make_specs()
+    for parallel, flag in ((True, "device_count=2"), (False, "device_count=1")):
+        serial = replace(spec, parallel_chains=parallel)
+        path = serial.result_path(tmp_path)
+        outcome = runner.run_fit(
+            asdict(serial), str(path), command=command(fake_worker, 0.0)
+        )
+        assert outcome["ok"]
+        assert json.loads(path.read_text())["xla_flags"].endswith(flag)
+
+
 def test_fresh_refits_on_a_given_client(tmp_path, fake_worker, client, capsys):
     specs = make_specs()
     runner.run_all(specs, tmp_path, client=client, command=command(fake_worker))

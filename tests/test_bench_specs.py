@@ -132,6 +132,18 @@ def test_max_tree_depth_is_absent_from_the_settings_at_its_default():
     assert sp.RunSpec(**json.loads(json.dumps(asdict(deeper)))) == deeper
 
 
+def test_jitter_and_parallel_chains_are_absent_from_the_settings_by_default():
+    (spec,) = cli_specs("--tier", "quick", "--only-model", "hill", "--k-true", "1")
+    assert not {"jitter", "parallel_chains"} & set(spec.settings())
+    for name in ("jitter", "parallel_chains"):
+        changed = replace(spec, **{name: False})
+        assert changed.settings()[name] is False
+        assert changed.key() != spec.key()
+        assert sp.RunSpec(**json.loads(json.dumps(asdict(changed)))) == changed
+    with pytest.raises(ValueError, match="jitter must be True or False"):
+        sp.SamplerSettings(jitter="no")
+
+
 def test_model_setting_changes_only_its_model():
     default = {s.model: s for s in cli_specs("--tier", "quick", "--k-true", "1")}
     changed = {
@@ -183,6 +195,8 @@ def test_parse_model_setting_values_and_errors():
     )
     assert sp.parse_model_setting("mixture_k5.mass_matrix=dense")[2] == "dense"
     assert sp.parse_model_setting("mixture_k1.step_size=median")[2] == "median"
+    assert sp.parse_model_setting("mixture_k5.jitter=false")[2] is False
+    assert sp.parse_model_setting("mixture_k5.parallel_chains=True")[2] is True
     for item, message in (
         ("hill.target_accept", "MODEL.FIELD=VALUE"),
         ("target_accept=0.9", "MODEL.FIELD=VALUE"),
@@ -195,6 +209,7 @@ def test_parse_model_setting_values_and_errors():
         ("hill.max_tree_depth=0", "max_tree_depth must be an integer"),
         ("hill.step_size=mean", "step_size must be one of"),
         ("hill.mass_matrix=full", "mass_matrix must be one of"),
+        ("hill.jitter=0", "jitter needs true or false"),
     ):
         with pytest.raises(ValueError, match=message):
             sp.parse_model_setting(item)
@@ -225,12 +240,22 @@ def test_fit_spec_passes_the_sampler_settings_to_numpyro():
     kwargs, sampler = mmm.calls[0]
     assert kwargs["nuts_sampler"] == "numpyro"
     assert kwargs["target_accept"] == 0.95
-    assert kwargs["nuts_sampler_kwargs"] == {"dense_mass": False, "max_tree_depth": 12}
+    assert kwargs["nuts_sampler_kwargs"] == {
+        "dense_mass": False,
+        "max_tree_depth": 12,
+        "jitter": True,
+    }
     assert sampler == "_sample_numpyro_nuts"  # PyMC's own: per-chain step size
-    shared = replace(spec, model="mixture_k3", step_size="min", mass_matrix="dense")
+    shared = replace(
+        spec, model="mixture_k3", step_size="min", mass_matrix="dense", jitter=False
+    )
     wk.fit_spec(mmm, shared, None, None)
     kwargs, sampler = mmm.calls[1]
-    assert kwargs["nuts_sampler_kwargs"] == {"dense_mass": True, "max_tree_depth": 10}
+    assert kwargs["nuts_sampler_kwargs"] == {
+        "dense_mass": True,
+        "max_tree_depth": 10,
+        "jitter": False,
+    }
     assert sampler == "sample"  # mmm_bench.step_size.common_step_size's
 
 

@@ -322,7 +322,8 @@ def _describe_settings(table: Mapping[str, SamplerSettings], models) -> list[str
         lines.append(
             f"  {model}: target_accept={s.target_accept}, max_tree_depth="
             f"{s.max_tree_depth}, step size {s.step_size}, mass matrix "
-            f"{s.mass_matrix}{default}"
+            f"{s.mass_matrix}, jitter {s.jitter}, parallel chains "
+            f"{s.parallel_chains}{default}"
         )
     return lines
 

@@ -900,6 +900,8 @@ def settings_frame(
             "max_tree_depth": model_settings[model].max_tree_depth,
             "step size after warmup": model_settings[model].step_size,
             "mass matrix": model_settings[model].mass_matrix,
+            "jittered start": model_settings[model].jitter,
+            "parallel chains": model_settings[model].parallel_chains,
         }
         for model in models
     ]

@@ -78,11 +78,12 @@ def worker_command(spec_file: Path) -> list[str]:
 
 
 def worker_env(chains: int) -> dict[str, str]:
-    """The child's environment: ``mmm_bench`` importable, one XLA device per chain."""
+    """The child's environment: ``mmm_bench`` importable, ``chains`` XLA host
+    devices (one per chain, so NumPyro runs the chains in parallel; with 1
+    it runs them one after the other)."""
     env = os.environ.copy()
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(BENCHMARKS_DIR), path) if p)
-    # One XLA host device per chain, so NumPyro runs the chains in parallel.
     flag = f"--xla_force_host_platform_device_count={chains}"
     env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {flag}".strip()
     return env
@@ -164,7 +165,9 @@ def run_fit(
                     _dying_with_this_thread(argv),
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env=worker_env(int(spec["chains"])),
+                    env=worker_env(
+                        int(spec["chains"]) if spec.get("parallel_chains", True) else 1
+                    ),
                     timeout=timeout,
                     check=False,
                 )

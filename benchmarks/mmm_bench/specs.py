@@ -66,6 +66,7 @@ def takes_mixture_options(model: str) -> bool:
 # Sampler settings per model
 # ---------------------------------------------------------------------------
 TARGET_ACCEPT = 0.999
+BOOLEAN_SAMPLER_FIELDS = ("jitter", "parallel_chains")
 NUMPYRO_MAX_TREE_DEPTH = 10  # numpyro's default
 MASS_MATRICES = ("diag", "dense")
 #: "per_chain": NumPyro's own adaptation; "min"/"median": one step size for all
@@ -81,18 +82,30 @@ class SamplerSettings:
     """NumPyro NUTS settings of one model.
 
     ``step_size`` is the step size after warmup (see :data:`STEP_SIZES`),
-    ``mass_matrix`` NumPyro's ``dense_mass`` (``"dense"``) or not (``"diag"``).
+    ``mass_matrix`` NumPyro's ``dense_mass`` (``"dense"``) or not (``"diag"``),
+    ``jitter`` whether PyMC jitters each chain's initial point (``False``: all
+    chains start at the model's initial point), ``parallel_chains`` whether
+    the chains run at once, one XLA host device each (``False``: one after
+    the other on one device; NumPyro's parallel chains on CPU hold memory
+    that grows with the draws for the geo mixture, 15 GB at 4 x (300 + 300)).
     """
 
     target_accept: float = TARGET_ACCEPT
     max_tree_depth: int = NUMPYRO_MAX_TREE_DEPTH
     step_size: str = "per_chain"
     mass_matrix: str = "diag"
+    jitter: bool = True
+    parallel_chains: bool = True
 
     def __post_init__(self) -> None:
         check_sampler_settings(
             self.target_accept, self.max_tree_depth, self.step_size, self.mass_matrix
         )
+        for name in BOOLEAN_SAMPLER_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(
+                    f"{name} must be True or False, got {getattr(self, name)!r}."
+                )
 
 
 def check_sampler_settings(
@@ -158,6 +171,12 @@ def parse_model_setting(item: str) -> tuple[str, str, Any]:
             f"{list(SAMPLER_FIELDS)}."
         )
     value: Any = text
+    if name in BOOLEAN_SAMPLER_FIELDS:
+        if text.lower() not in ("true", "false"):
+            raise ValueError(
+                f"--model-setting {item!r}: {name} needs true or false, got {text!r}."
+            )
+        value = text.lower() == "true"
     try:
         if name == "target_accept":
             value = float(text)
@@ -405,6 +424,8 @@ class RunSpec:
     mass_matrix: str = "diag"
     step_size: str = "per_chain"
     max_tree_depth: int = NUMPYRO_MAX_TREE_DEPTH
+    jitter: bool = True
+    parallel_chains: bool = True
     n_geos: int | None = None
     lift_levels: tuple[float, ...] = ()
     lift_delta: float = LIFT_DELTA
@@ -483,6 +504,9 @@ class RunSpec:
             fields_.pop("step_size")
         if self.max_tree_depth == NUMPYRO_MAX_TREE_DEPTH:
             fields_.pop("max_tree_depth")
+        for name in BOOLEAN_SAMPLER_FIELDS:
+            if getattr(self, name):
+                fields_.pop(name)
         if self.n_geos is None:
             fields_.pop("n_geos")
         else:
