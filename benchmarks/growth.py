@@ -690,7 +690,10 @@ def measure_fit(task: Task) -> dict[str, Any]:
         X,
         y,
         nuts_sampler="numpyro",
-        nuts_sampler_kwargs={"chain_method": s["chain_method"]},  # a fresh dict
+        nuts_sampler_kwargs={  # a fresh dict
+            "chain_method": s["chain_method"],
+            "jitter": s.get("jitter", True),
+        },
         chains=s["chains"],
         tune=s["tune"],
         draws=s["draws"],
@@ -1425,6 +1428,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="vectorized",
     )
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument(
+        "--no-jitter",
+        action="store_true",
+        help="start every chain at the model's initial point (PyMC's jitter off)",
+    )
     parser.add_argument(
         "--adstock",
         choices=("convolution", "lags"),
@@ -1468,6 +1476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "chain_method": args.chain_method,
             "seed": args.seed,
         }
+        if args.no_jitter:  # results cached before the option keep their keys
+            settings["jitter"] = False
         axes = [] if args.axes is None else args.axes
         labs = ["small", "medium"] if args.labs is None else args.labs
     if args.adstock != ADSTOCK:  # results cached before the option keep their keys

@@ -69,6 +69,19 @@ def test_task_round_trips_through_json_and_key_depends_on_settings():
     assert other.key() != task.key()
 
 
+def test_no_jitter_is_a_setting_only_when_asked(tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(gr, "run", lambda todo, *_: asked.extend(todo))
+    base = ["fit", "--labs", "medium", "--models", "mixture_kK"]
+    base += ["--cache-dir", str(tmp_path)]
+    assert gr.main(base) == 0
+    assert gr.main([*base, "--no-jitter"]) == 0
+    default, unjittered = asked
+    assert "jitter" not in default.settings
+    assert unjittered.settings["jitter"] is False
+    assert unjittered.key() != default.key()
+
+
 def _fake_gradient(size, model, seconds, rss):
     task = gr.Task(
         "gradient", size, model, {"evals": 5, "vmap_chains": 4, "budget": 30.0}
