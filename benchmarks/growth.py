@@ -850,7 +850,8 @@ SIZE_COLUMNS = ["n_weeks", "n_channels", "n_geos", "n_controls", "panel"]
 
 
 def load(cache_dir: Path, action: str) -> pd.DataFrame:
-    """One row per cached result of ``action`` (the latest of duplicates)."""
+    """One row per cached result of ``action`` (the latest of the results of
+    one point with the same settings)."""
     rows = []
     for path in sorted(cache_dir.glob(f"{action}-*.json")):
         if path.name.endswith(".failure.json"):
@@ -878,8 +879,10 @@ def load(cache_dir: Path, action: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
+    # a rerun replaces its point; a fit with other settings is another row
+    settings = [c for c in frame.columns if c.startswith("setting_")]
     frame = frame.sort_values("created").drop_duplicates(
-        ["model", *SIZE_COLUMNS], keep="last"
+        ["model", *SIZE_COLUMNS, *settings], keep="last"
     )
     if action == "fit" and "pymc_sampling_time" in frame:
         # results written before sampling_seconds was PyMC's sampling_time

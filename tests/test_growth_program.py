@@ -150,3 +150,17 @@ def test_report_from_a_fake_cache(tmp_path):
     assert large["projected_sampling_s_draws_only"] == pytest.approx(310.0)
     assert labs[labs["size"] == "small"].iloc[0]["kind"] == "measured"
     assert "PROJECTION" in text and (out / "growth.png").exists()
+
+
+def test_a_fit_with_other_settings_is_another_row(tmp_path):
+    first = _fake_fit(gr.LABS["small"], "mixture_k5", 100.0, 31.0)
+    rerun = _fake_fit(gr.LABS["small"], "mixture_k5", 90.0, 30.0)
+    rerun["created"] = "2026-01-02T00:00:00+00:00"
+    unjittered = _fake_fit(gr.LABS["small"], "mixture_k5", 80.0, 29.0)
+    unjittered["task"]["settings"]["jitter"] = False
+    unjittered["key"] = "other-settings"
+    unjittered["created"] = "2026-01-03T00:00:00+00:00"
+    for name, record in (("fit-a", first), ("fit-b", rerun), ("fit-c", unjittered)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(record))
+    frame = gr.load(tmp_path, "fit")
+    assert sorted(frame["sampling_seconds"]) == [80.0, 90.0]  # the rerun replaced
