@@ -320,7 +320,7 @@ def make_adstock(name: str, l_max: int):
     raise ValueError(f"Unknown adstock {name!r}: 'convolution' or 'lags'.")
 
 
-def make_mmm(size: Size, model: str, data: Any, adstock: str = "convolution"):
+def make_mmm(size: Size, model: str, data: Any, adstock: str = ADSTOCK):
     """The MMM: the example's (one market) or the geo tier's (panel).
 
     With extra controls, the same structure built here with those controls

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .specs import MIN_KAPPA_RATIO, RunSpec
+from .specs import GEO_L_MAX, MIN_KAPPA_RATIO, RunSpec
 
 GEO = "geo"
 DATE = "date"
@@ -73,7 +73,7 @@ def prepare_geo_data(spec: RunSpec):
     return panel, X_train, y_train.rename("y"), X_test, y_test.rename("y")
 
 
-def build_geo_mmm(panel, saturation, l_max: int = 6, adstock=None):
+def build_geo_mmm(panel, saturation, l_max: int = GEO_L_MAX, adstock=None):
     """``MMM(dims=("geo",))`` with the single-market benchmark's structure.
 
     ``adstock``: unless given, ``pmm_mixture.LaggedGeometricAdstock(l_max)``,

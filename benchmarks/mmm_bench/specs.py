@@ -258,7 +258,8 @@ GEO_MODELS = ("hill", "logistic", "mixture_k1", "mixture_k5")
 #: The geo MMM's adstock (:func:`mmm_bench.panel.build_geo_mmm`): the same
 #: model as ``GeometricAdstock(l_max=6)`` (tested equal), computed by lags,
 #: whose JAX gradient does not grow with the square of geos x channels.
-GEO_ADSTOCK = "LaggedGeometricAdstock(l_max=6)"
+GEO_L_MAX = 6
+GEO_ADSTOCK = f"LaggedGeometricAdstock(l_max={GEO_L_MAX})"
 GEO_MIXTURE_WEIGHTS = "PartiallyPooledWeights(alpha=0.5, sigma=HalfNormal(0.5))"
 
 
