@@ -210,6 +210,8 @@ def test_report_only_from_a_cache_without_some_models(tmp_path, capsys):
         "max_tree_depth": 10,
         "step_size": "min",
         "mass_matrix": "diag",
+        "jitter": True,
+        "parallel_chains": True,
     }
     report = (folder / "report.txt").read_text()
     assert report.lstrip().startswith("== Sampler settings per model")
