@@ -49,10 +49,11 @@ DRAW_DEPENDENT_STEPS = (
 def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
     """``mmm.fit`` with the run's sampler settings (every fit goes through here).
 
-    ``max_tree_depth``, the mass matrix and ``jitter`` reach PyMC's JAX sampler through
-    ``nuts_sampler_kwargs`` (PyMC passes them on as the kernel's keyword
-    arguments, in ``pymc.sampling.jax._sample_numpyro_nuts`` and in
-    ``mmm_bench.step_size.common_step_size``'s replacement of it).
+    Everything goes through ``nuts_sampler_kwargs``: ``jitter`` is a keyword
+    of PyMC's ``sample_jax_nuts`` (the chains' start); ``max_tree_depth`` and
+    the mass matrix reach NumPyro's ``NUTS`` (PyMC passes them on as the
+    kernel's keyword arguments, in ``pymc.sampling.jax._sample_numpyro_nuts``
+    and in ``mmm_bench.step_size.common_step_size``'s replacement of it).
     """
     from .step_size import common_step_size
 
@@ -75,7 +76,6 @@ def fit_spec(mmm, spec: RunSpec, X_train, y_train) -> None:
             nuts_sampler_kwargs={
                 "dense_mass": spec.mass_matrix == "dense",
                 "max_tree_depth": spec.max_tree_depth,
-                # PyMC's own keyword (``sample_jax_nuts``), not the kernel's
                 "jitter": spec.jitter,
             },
         )
