@@ -142,6 +142,9 @@ def test_jitter_and_parallel_chains_are_absent_from_the_settings_by_default():
         assert sp.RunSpec(**json.loads(json.dumps(asdict(changed)))) == changed
     with pytest.raises(ValueError, match="jitter must be True or False"):
         sp.SamplerSettings(jitter="no")
+    # a run built directly (e.g. from a cached spec file) is checked the same way
+    with pytest.raises(ValueError, match="parallel_chains must be True or False"):
+        replace(spec, parallel_chains="false")
 
 
 def test_model_setting_changes_only_its_model():

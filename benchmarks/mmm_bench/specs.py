@@ -98,18 +98,16 @@ class SamplerSettings:
     parallel_chains: bool = True
 
     def __post_init__(self) -> None:
-        check_sampler_settings(
-            self.target_accept, self.max_tree_depth, self.step_size, self.mass_matrix
-        )
-        for name in BOOLEAN_SAMPLER_FIELDS:
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(
-                    f"{name} must be True or False, got {getattr(self, name)!r}."
-                )
+        check_sampler_settings(**asdict(self))
 
 
 def check_sampler_settings(
-    target_accept: float, max_tree_depth: int, step_size: str, mass_matrix: str
+    target_accept: float,
+    max_tree_depth: int,
+    step_size: str,
+    mass_matrix: str,
+    jitter: bool = True,
+    parallel_chains: bool = True,
 ) -> None:
     """Raise ``ValueError`` naming the first sampler setting out of range."""
     if not 0.0 < target_accept < 1.0:
@@ -128,6 +126,10 @@ def check_sampler_settings(
         raise ValueError(
             f"mass_matrix must be one of {MASS_MATRICES}, got {mass_matrix!r}."
         )
+    flags = {"jitter": jitter, "parallel_chains": parallel_chains}
+    for name in BOOLEAN_SAMPLER_FIELDS:
+        if not isinstance(flags[name], bool):
+            raise ValueError(f"{name} must be True or False, got {flags[name]!r}.")
 
 
 SAMPLER_FIELDS = tuple(f.name for f in fields(SamplerSettings))
@@ -440,9 +442,7 @@ class RunSpec:
         object.__setattr__(
             self, "lift_levels", tuple(float(v) for v in self.lift_levels)
         )
-        check_sampler_settings(
-            self.target_accept, self.max_tree_depth, self.step_size, self.mass_matrix
-        )
+        check_sampler_settings(**{name: getattr(self, name) for name in SAMPLER_FIELDS})
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}.")
         if (self.mode == "geo") != (self.n_geos is not None):
