@@ -330,3 +330,46 @@ def test_worker_builds_a_geo_mmm_and_lift_test_mmms():
         np.testing.assert_allclose(
             np.asarray(observed.data), lift["delta_y"] / target_scale, rtol=1e-6
         )
+
+
+@pytest.mark.slow
+def test_lift_tests_match_the_model_at_the_true_parameters():
+    """The lift table's units are the model's: at the data's true curves the
+    model's estimated lift equals the measured one (a mismatch of channel or
+    target scale, or of adstocked against raw spend, would show here)."""
+    from pytensor import tensor as pt
+    from pytensor.graph.replace import graph_replace
+
+    spec = next(
+        s
+        for s in sp.build_specs("lift", sp.TIERS["lift"], ["mixture_k5"])
+        if s.mode == "aggregate" and s.k_true == 2 and s.seed == 0
+    )
+    data, X_train, y_train, _, _ = wk.prepare_data(spec)
+    mmm, lift = wk.build_run_model(spec, data, X_train, y_train)
+    scales = mmm.get_scales_as_xarray()
+    target_scale = float(scales["target_scale"])
+    params = {"weights": [], "kappa": [], "slope": [], "beta": []}
+    for channel in data.channel_columns:
+        truth = data.channels[channel]
+        scale = float(scales["channel_scale"].sel(channel=channel))
+        pad = 5 - truth.n_segments  # surplus components: zero weight, far right
+        last = truth.kappa[-1] / scale
+        params["weights"].append(np.r_[truth.weights / truth.weights.sum(), [0] * pad])
+        params["kappa"].append(
+            np.r_[truth.kappa / scale, last * 3.0 ** np.arange(1, pad + 1)]
+        )
+        params["slope"].append(np.r_[truth.slope, [2.0] * pad])
+        # beta: the response at the largest training spend, in target units
+        params["beta"].append(float(truth.curve(scale)) / target_scale)
+    model = mmm.model
+    replacements = {
+        model[f"saturation_{name}"]: pt.constant(np.asarray(values, dtype=float))
+        for name, values in params.items()
+    }
+    (estimated,) = graph_replace(
+        [model["lift_measurements_model_estimated_lift"]], replacements, strict=False
+    )
+    np.testing.assert_allclose(
+        estimated.eval(), lift["delta_y"].to_numpy() / target_scale, rtol=1e-6
+    )
