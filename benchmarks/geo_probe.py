@@ -9,11 +9,13 @@ Run from the repository root, e.g.::
     XLA_FLAGS=--xla_force_host_platform_device_count=4 \\
         NUTS_KW='{"jitter": false}' python benchmarks/geo_probe.py 300
     python benchmarks/geo_probe.py 150 medium               # growth.py's medium size
+    SLOPE_CAP=10 python benchmarks/geo_probe.py 300 medium  # mean slopes <= 10
 
 Arguments: warmup = draws per chain, then the panel: K_true of the geo tier's
 10-geo data (default 2) or ``medium`` (PyMC Labs' medium size of
 ``benchmarks/growth.py``: 156 weeks, 8 geos, 8 channels, default priors,
-``LaggedGeometricAdstock``). ``NUTS_KW`` is JSON passed as
+``LaggedGeometricAdstock``; ``SLOPE_CAP`` truncates the prior of each
+channel's mean slope above at that slope). ``NUTS_KW`` is JSON passed as
 ``nuts_sampler_kwargs``; ``XLA_FLAGS`` with 4 host devices runs the 4 chains
 in parallel (without it, one after the other).
 
@@ -76,14 +78,36 @@ def geo_tier_model(draws: int, k_true: str):
     return mmm, X_train, y_train
 
 
-def medium_model():
-    """growth.py's medium-size K = 5 fit, as ``growth.py fit`` builds it."""
+def medium_model(slope_cap: float | None = None):
+    """growth.py's medium-size K = 5 fit, as ``growth.py fit`` builds it.
+
+    ``slope_cap``: truncate the prior of each channel's mean slope
+    (``PooledSlope``'s ``log_mu``, default ``Normal(log 1.5, 0.35)``) above
+    at this slope; ``None``: the default priors.
+    """
     os.environ.setdefault("XLA_FLAGS", "")  # growth.py would ask for 4 devices
     import growth
+    from mmm_bench.panel import build_geo_mmm
+    from pymc_extras.prior import Prior
+
+    from pmm_mixture import MixtureHillSaturation
+    from pmm_mixture.priors import PooledSlope
 
     size = growth.LABS["medium"]
     data, X, y = growth.make_data(size)
-    return growth.make_mmm(size, "mixture_k5", data, "lags"), X, y
+    if slope_cap is None:
+        return growth.make_mmm(size, "mixture_k5", data, "lags"), X, y
+    log_mu = Prior(
+        "TruncatedNormal",
+        mu=float(np.log(1.5)),
+        sigma=0.35,
+        upper=float(np.log(slope_cap)),
+    )
+    saturation = MixtureHillSaturation(
+        n_components=5, priors={"slope": PooledSlope(log_mu=log_mu)}
+    )
+    adstock = growth.make_adstock("lags", growth.L_MAX)
+    return build_geo_mmm(data, saturation, adstock=adstock), X, y
 
 
 def far_coordinates(posterior, slow: np.ndarray, n: int = 12) -> list[str]:
@@ -116,7 +140,8 @@ def main() -> None:
     draws = int(sys.argv[1])
     panel = sys.argv[2] if len(sys.argv) > 2 else "2"
     if panel == "medium":
-        mmm, X, y = medium_model()
+        cap = os.environ.get("SLOPE_CAP")
+        mmm, X, y = medium_model(float(cap) if cap else None)
     else:
         mmm, X, y = geo_tier_model(draws, panel)
     threading.Thread(target=watch_memory, daemon=True).start()
