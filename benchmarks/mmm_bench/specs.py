@@ -442,7 +442,7 @@ class RunSpec:
         object.__setattr__(
             self, "lift_levels", tuple(float(v) for v in self.lift_levels)
         )
-        check_sampler_settings(**{name: getattr(self, name) for name in SAMPLER_FIELDS})
+        self.sampler_settings()  # checks the sampler fields
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}.")
         if (self.mode == "geo") != (self.n_geos is not None):
