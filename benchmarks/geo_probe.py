@@ -1,7 +1,8 @@
 """Probe of one K = 5 fit on a geo panel: peak memory, per-chain step sizes.
 
 Made the figures in docs/benchmarks.md ("Geo panels", the memory and the
-starts) and in docs/speed.md (why K = 5 chains stall at the medium size).
+starts) and in docs/speed.md (why K = 5 chains stall at the medium size,
+and what Pathfinder starts change).
 Run from the repository root, e.g.::
 
     python benchmarks/geo_probe.py 150                      # jittered starts
@@ -10,6 +11,9 @@ Run from the repository root, e.g.::
         NUTS_KW='{"jitter": false}' python benchmarks/geo_probe.py 300
     python benchmarks/geo_probe.py 150 medium               # growth.py's medium size
     SLOPE_CAP=10 python benchmarks/geo_probe.py 300 medium  # mean slopes <= 10
+    INIT=pathfinder python benchmarks/geo_probe.py 300 medium         # seed 0
+    INIT=pathfinder SEED=1 python benchmarks/geo_probe.py 300 medium
+    INIT=jitter python benchmarks/geo_probe.py 300 medium   # same route, PyMC's starts
 
 Arguments: warmup = draws per chain, then the panel: K_true of the geo tier's
 10-geo data (default 2) or ``medium`` (PyMC Labs' medium size of
@@ -17,7 +21,14 @@ Arguments: warmup = draws per chain, then the panel: K_true of the geo tier's
 ``LaggedGeometricAdstock``; ``SLOPE_CAP`` truncates the prior of each
 channel's mean slope above at that slope). ``NUTS_KW`` is JSON passed as
 ``nuts_sampler_kwargs``; ``XLA_FLAGS`` with 4 host devices runs the 4 chains
-in parallel (without it, one after the other).
+in parallel (without it, one after the other). ``INIT=pathfinder`` starts
+each chain at its own draw of a multi-path Pathfinder approximation
+(``pymc_extras.fit_pathfinder``) instead of PyMC's initial point, and samples
+with NumPyro on PyMC's JAX log density (see ``sample_from_starts``);
+``INIT_CACHE=FILE`` keeps those starts for the next probe of the same panel.
+``INIT=jitter`` runs the same NumPyro route from PyMC's default (jittered)
+starts, for a comparison on equal terms.
+``SEED`` (default 0) seeds the sampler and Pathfinder.
 
 Besides time, memory and each chain's step size, the probe prints where a
 chain whose step size is far below the others' sits: the posterior
@@ -27,6 +38,7 @@ of their spread).
 
 import json
 import os
+import pickle
 import resource
 import sys
 import threading
@@ -87,7 +99,6 @@ def medium_model(slope_cap: float | None = None):
     """
     os.environ.setdefault("XLA_FLAGS", "")  # growth.py would ask for 4 devices
     import growth
-    from mmm_bench.panel import build_geo_mmm
     from pymc_extras.prior import Prior
 
     from pmm_mixture import MixtureHillSaturation
@@ -95,19 +106,151 @@ def medium_model(slope_cap: float | None = None):
 
     size = growth.LABS["medium"]
     data, X, y = growth.make_data(size)
-    if slope_cap is None:
-        return growth.make_mmm(size, "mixture_k5", data, "lags"), X, y
-    log_mu = Prior(
-        "TruncatedNormal",
-        mu=float(np.log(1.5)),
-        sigma=0.35,
-        upper=float(np.log(slope_cap)),
+    saturation = None
+    if slope_cap is not None:
+        log_mu = Prior(
+            "TruncatedNormal",
+            mu=float(np.log(1.5)),
+            sigma=0.35,
+            upper=float(np.log(slope_cap)),
+        )
+        saturation = MixtureHillSaturation(
+            n_components=5, priors={"slope": PooledSlope(log_mu=log_mu)}
+        )
+    mmm = growth.make_mmm(size, "mixture_k5", data, "lags", saturation=saturation)
+    return mmm, X, y
+
+
+def pathfinder_initvals(model, chains: int, seed: int = 0) -> list[dict]:
+    """One start per chain: distinct draws of a multi-path Pathfinder fit."""
+    import pymc_extras as pmx
+
+    start = time.time()
+    approx = pmx.fit_pathfinder(
+        model=model,
+        random_seed=seed,
+        progressbar=False,
+        parallel=False,
+        vectorize_logp=False,  # PyTensor cannot vectorize xtensor graphs here
+        vectorize_postprocessing=False,
     )
-    saturation = MixtureHillSaturation(
-        n_components=5, priors={"slope": PooledSlope(log_mu=log_mu)}
+    posterior = approx["posterior"]
+    picks = np.random.default_rng(seed).choice(
+        posterior.sizes["draw"], size=chains, replace=False
     )
-    adstock = growth.make_adstock("lags", growth.L_MAX)
-    return build_geo_mmm(data, saturation, adstock=adstock), X, y
+    names = [rv.name for rv in model.free_RVs]
+    print(f"pathfinder {time.time() - start:.0f} s", flush=True)
+    return [
+        {name: posterior[name].isel(chain=0, draw=int(i)).values for name in names}
+        for i in picks
+    ]
+
+
+def unconstrained_starts(model, points: list[dict]) -> list[np.ndarray]:
+    """``points`` (one dict of constrained values per chain) on the sampler's scale.
+
+    One array per value variable, chains first, in ``model.value_vars`` order:
+    the ``init_params`` of a NumPyro NUTS run on PyMC's JAX log density.
+    """
+    import pytensor.tensor as pt
+    from pytensor.xtensor import as_xtensor
+    from pytensor.xtensor.type import XTensorType
+
+    starts = []
+    for value_var in model.value_vars:
+        rv = model.values_to_rvs[value_var]
+        transform = model.rvs_to_transforms.get(rv)
+        per_chain = []
+        for point in points:
+            value = np.asarray(point[rv.name], dtype=value_var.dtype)
+            if transform is not None:
+                labelled = isinstance(rv.type, XTensorType)
+                symbolic = (
+                    as_xtensor(value, dims=rv.type.dims)
+                    if labelled
+                    else pt.as_tensor(value)
+                )
+                forward = transform.forward(symbolic, *rv.owner.inputs)
+                value = (forward.values if labelled else forward).eval()
+            per_chain.append(np.asarray(value, dtype=value_var.dtype))
+        starts.append(np.stack(per_chain))
+    return starts
+
+
+def jittered_starts(model, chains: int, seed: int = 0) -> list[np.ndarray]:
+    """PyMC's default starts (initial point, U(-1, 1) jitter on the sampler's scale).
+
+    Same layout as :func:`unconstrained_starts`.
+    """
+    from pymc.initial_point import make_initial_point_fns_per_chain
+
+    functions = make_initial_point_fns_per_chain(
+        model=model, overrides=None, jitter_rvs=set(model.free_RVs), chains=chains
+    )
+    seeds = np.random.default_rng(seed).integers(2**30, size=chains)
+    points = [f(int(s)) for f, s in zip(functions, seeds, strict=True)]
+    return [np.stack([p[v.name] for p in points]) for v in model.value_vars]
+
+
+def sample_from_starts(model, starts: list[np.ndarray], draws: int, seed: int = 0):
+    """NumPyro NUTS on PyMC's JAX log density, chains started at ``starts``.
+
+    What ``pm.sample(nuts_sampler="numpyro", initvals=...)`` would run, were
+    numeric ``initvals`` accepted for transformed labelled (``pymc.dims``)
+    variables: PyMC 6.3 raises a ``TypeError`` for them. Chains one after the
+    other, target_accept 0.95; prints the warmup's time and steps. Returns
+    ``(draws, stats)``: the draws on the sampler's scale as an
+    ``xarray.Dataset`` named by value variable, dims (chain, draw, ...), and
+    NumPyro's extra fields.
+    """
+    import jax
+    import xarray as xr
+    from numpyro.infer import MCMC, NUTS
+    from pymc.sampling.jax import get_jaxified_logp
+
+    # negative_logp=False gives minus the log density: NumPyro's potential.
+    potential = get_jaxified_logp(model, negative_logp=False)
+    mcmc = MCMC(
+        NUTS(potential_fn=potential, target_accept_prob=0.95),
+        num_warmup=draws,
+        num_samples=draws,
+        num_chains=len(starts[0]),
+        chain_method="sequential",
+        progress_bar=False,
+    )
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(starts[0]))
+    start = time.time()
+    mcmc.warmup(
+        keys, init_params=starts, extra_fields=("num_steps",), collect_warmup=True
+    )
+    warmup_steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
+    print(
+        f"warmup {time.time() - start:.0f} s, steps per draw by chain",
+        warmup_steps.mean(1).round(0),
+        flush=True,
+    )
+    mcmc.run(
+        mcmc.post_warmup_state.rng_key,
+        extra_fields=("num_steps", "adapt_state.step_size", "diverging"),
+    )
+    samples = mcmc.get_samples(group_by_chain=True)
+    draws_ds = xr.Dataset(
+        {
+            value_var.name: (
+                [
+                    "chain",
+                    "draw",
+                    *[f"{value_var.name}_{i}" for i in range(x.ndim - 2)],
+                ],
+                np.asarray(x),
+            )
+            for value_var, x in zip(model.value_vars, samples, strict=True)
+        }
+    )
+    stats = {
+        k: np.asarray(v) for k, v in mcmc.get_extra_fields(group_by_chain=True).items()
+    }
+    return draws_ds, stats
 
 
 def far_coordinates(posterior, slow: np.ndarray, n: int = 12) -> list[str]:
@@ -144,8 +287,33 @@ def main() -> None:
         mmm, X, y = medium_model(float(cap) if cap else None)
     else:
         mmm, X, y = geo_tier_model(draws, panel)
+    seed = int(os.environ.get("SEED", "0"))
     threading.Thread(target=watch_memory, daemon=True).start()
     start = time.time()
+    init = os.environ.get("INIT")
+    if init in ("pathfinder", "jitter"):
+        from pymc.model.transform.optimization import freeze_dims_and_data
+
+        mmm.build_model(X, y)
+        # Dims and data as constants: JAX needs static shapes.
+        model = freeze_dims_and_data(mmm.model)
+        saved = Path(os.environ.get("INIT_CACHE", "/nonexistent"))
+        if init == "jitter":
+            starts = jittered_starts(model, chains=4, seed=seed)
+        elif saved.is_file():  # the starts of an earlier probe of the same panel
+            starts = unconstrained_starts(model, pickle.loads(saved.read_bytes()))
+        else:
+            points = pathfinder_initvals(model, chains=4, seed=seed)
+            if "INIT_CACHE" in os.environ:
+                saved.write_bytes(pickle.dumps(points))
+            starts = unconstrained_starts(model, points)
+        fit_start = time.time()
+        posterior, stats = sample_from_starts(model, starts, draws, seed=seed)
+        sampling = time.time() - fit_start
+        print(f"fit {time.time() - start:.0f} s (sampling {sampling:.0f} s)")
+        print(f"peak {peak_mb():.0f} MB")
+        report(posterior, stats["adapt_state.step_size"][:, 0], stats)
+        return
     mmm.fit(
         X,
         y,
@@ -154,7 +322,7 @@ def main() -> None:
         tune=draws,
         draws=draws,
         target_accept=0.95,
-        random_seed=0,
+        random_seed=seed,
         progressbar=False,
         compute_convergence_checks=False,
         nuts_sampler_kwargs=json.loads(os.environ.get("NUTS_KW", "{}")),
@@ -162,10 +330,21 @@ def main() -> None:
     print(f"fit {time.time() - start:.0f} s, peak {peak_mb():.0f} MB")
     stats = mmm.idata.sample_stats
     step_size = np.asarray(stats["step_size"])[:, 0]
-    print("steps per draw by chain", np.asarray(stats["n_steps"]).mean(1).round(0))
+    report(
+        mmm.idata.posterior, step_size, {k: stats[k] for k in ("n_steps", "diverging")}
+    )
+
+
+def report(posterior, step_size: np.ndarray, stats: dict) -> None:
+    """Print each chain's step size, steps, divergences; where slow chains sit."""
+    import arviz as az
+
+    steps = stats.get("n_steps", stats.get("num_steps"))
+    print("steps per draw by chain", np.asarray(steps).mean(1).round(0))
     print("step size by chain", step_size)
     print("divergences by chain", np.asarray(stats["diverging"]).sum(1))
-    posterior = mmm.idata.posterior
+    rhat = az.rhat(posterior, sample_dims=["chain", "draw"])
+    print("largest R-hat", {k: round(float(v.max()), 3) for k, v in rhat.items()})
     if "saturation_weights_sigma" in posterior:
         sigma = posterior["saturation_weights_sigma"].mean("draw").values
         print("geo-share spread (weights_sigma) by chain", sigma.round(3))

@@ -320,13 +320,17 @@ def make_adstock(name: str, l_max: int):
     raise ValueError(f"Unknown adstock {name!r}: 'convolution' or 'lags'.")
 
 
-def make_mmm(size: Size, model: str, data: Any, adstock: str = ADSTOCK):
+def make_mmm(
+    size: Size, model: str, data: Any, adstock: str = ADSTOCK, saturation=None
+):
     """The MMM: the example's (one market) or the geo tier's (panel).
 
     With extra controls, the same structure built here with those controls
-    next to the trend. ``adstock``: see :func:`make_adstock`.
+    next to the trend. ``adstock``: see :func:`make_adstock`. ``saturation``:
+    a component in place of ``model``'s (e.g. with other priors).
     """
-    saturation = make_saturation(model)
+    if saturation is None:
+        saturation = make_saturation(model)
     if not size.n_controls:
         if size.panel:
             from mmm_bench.panel import build_geo_mmm

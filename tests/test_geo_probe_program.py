@@ -24,3 +24,40 @@ def test_far_coordinates_names_the_coordinate_a_slow_chain_sits_apart_on():
     assert "kappa[2]" in lines[0]
     assert float(lines[0].split()[0]) > 8.0  # about 10 sd
     assert all(float(line.split()[0]) < 1.0 for line in lines[1:])
+
+
+def test_unconstrained_starts_put_each_chain_at_its_point_on_the_sampler_scale():
+    import pymc as pm
+    import pymc.dims as pmd
+    from pymc.sampling.jax import get_jaxified_logp
+
+    with pm.Model(coords={"g": range(3)}) as model:
+        mu = pmd.Normal("mu", dims="g")
+        scale = pmd.HalfNormal("scale", dims="g")
+        share = pmd.Uniform("share", lower=0.0, upper=1.0)
+        pmd.Normal(
+            "y",
+            mu=mu * share,
+            sigma=scale,
+            observed=pmd.as_xtensor(np.array([0.5, -1.0, 2.0]), dims="g"),
+        )
+    points = [
+        {
+            "mu": np.array([0.1, 0.2, 0.3]),
+            "scale": np.array([1.0, 2.0, 3.0]),
+            "share": np.array(0.25),
+        },
+        {"mu": np.zeros(3), "scale": np.full(3, 0.5), "share": np.array(0.9)},
+    ]
+    starts = geo_probe.unconstrained_starts(model, points)
+    by_name = dict(zip([v.name for v in model.value_vars], starts, strict=True))
+    np.testing.assert_allclose(by_name["scale_log__"][0], np.log([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(by_name["share_interval__"][1], np.log(0.9 / 0.1))
+    np.testing.assert_allclose(by_name["mu"][1], 0.0)
+    # the same points on the log density PyMC compiles and the JAX one sampled
+    minus_logp = get_jaxified_logp(model, negative_logp=False)
+    logp = model.compile_logp()
+    for chain in range(2):
+        start = [x[chain] for x in starts]
+        expected = logp({name: x[chain] for name, x in by_name.items()})
+        np.testing.assert_allclose(-float(minus_logp(start)), expected, rtol=1e-10)
