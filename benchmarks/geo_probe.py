@@ -201,7 +201,8 @@ def sample_from_starts(model, starts: list[np.ndarray], draws: int, seed: int = 
     other, target_accept 0.95; prints the warmup's time and steps. Returns
     ``(draws, stats)``: the draws on the sampler's scale as an
     ``xarray.Dataset`` named by value variable, dims (chain, draw, ...), and
-    NumPyro's extra fields.
+    NumPyro's extra fields under PyMC's ``sample_stats`` names (``n_steps``,
+    ``step_size``, ``diverging``), as :func:`report` reads them.
     """
     import jax
     import xarray as xr
@@ -247,8 +248,11 @@ def sample_from_starts(model, starts: list[np.ndarray], draws: int, seed: int = 
             for value_var, x in zip(model.value_vars, samples, strict=True)
         }
     )
+    fields = mcmc.get_extra_fields(group_by_chain=True)
     stats = {
-        k: np.asarray(v) for k, v in mcmc.get_extra_fields(group_by_chain=True).items()
+        "n_steps": np.asarray(fields["num_steps"]),
+        "step_size": np.asarray(fields["adapt_state.step_size"]),
+        "diverging": np.asarray(fields["diverging"]),
     }
     return draws_ds, stats
 
@@ -297,22 +301,23 @@ def main() -> None:
         mmm.build_model(X, y)
         # Dims and data as constants: JAX needs static shapes.
         model = freeze_dims_and_data(mmm.model)
-        saved = Path(os.environ.get("INIT_CACHE", "/nonexistent"))
+        saved = os.environ.get("INIT_CACHE")
         if init == "jitter":
             starts = jittered_starts(model, chains=4, seed=seed)
-        elif saved.is_file():  # the starts of an earlier probe of the same panel
-            starts = unconstrained_starts(model, pickle.loads(saved.read_bytes()))
         else:
-            points = pathfinder_initvals(model, chains=4, seed=seed)
-            if "INIT_CACHE" in os.environ:
-                saved.write_bytes(pickle.dumps(points))
+            if saved and Path(saved).is_file():  # an earlier probe's starts
+                points = pickle.loads(Path(saved).read_bytes())
+            else:
+                points = pathfinder_initvals(model, chains=4, seed=seed)
+                if saved:
+                    Path(saved).write_bytes(pickle.dumps(points))
             starts = unconstrained_starts(model, points)
         fit_start = time.time()
         posterior, stats = sample_from_starts(model, starts, draws, seed=seed)
         sampling = time.time() - fit_start
         print(f"fit {time.time() - start:.0f} s (sampling {sampling:.0f} s)")
         print(f"peak {peak_mb():.0f} MB")
-        report(posterior, stats["adapt_state.step_size"][:, 0], stats)
+        report(posterior, stats)
         return
     mmm.fit(
         X,
@@ -328,19 +333,19 @@ def main() -> None:
         nuts_sampler_kwargs=json.loads(os.environ.get("NUTS_KW", "{}")),
     )
     print(f"fit {time.time() - start:.0f} s, peak {peak_mb():.0f} MB")
-    stats = mmm.idata.sample_stats
-    step_size = np.asarray(stats["step_size"])[:, 0]
-    report(
-        mmm.idata.posterior, step_size, {k: stats[k] for k in ("n_steps", "diverging")}
-    )
+    report(mmm.idata.posterior, mmm.idata.sample_stats)
 
 
-def report(posterior, step_size: np.ndarray, stats: dict) -> None:
-    """Print each chain's step size, steps, divergences; where slow chains sit."""
+def report(posterior, stats) -> None:
+    """Print each chain's step size, steps, divergences; where slow chains sit.
+
+    ``stats``: ``n_steps``, ``step_size`` and ``diverging`` by (chain, draw),
+    as in PyMC's ``sample_stats``.
+    """
     import arviz as az
 
-    steps = stats.get("n_steps", stats.get("num_steps"))
-    print("steps per draw by chain", np.asarray(steps).mean(1).round(0))
+    step_size = np.asarray(stats["step_size"])[:, 0]
+    print("steps per draw by chain", np.asarray(stats["n_steps"]).mean(1).round(0))
     print("step size by chain", step_size)
     print("divergences by chain", np.asarray(stats["diverging"]).sum(1))
     rhat = az.rhat(posterior, sample_dims=["chain", "draw"])
