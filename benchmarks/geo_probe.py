@@ -14,6 +14,9 @@ Run from the repository root, e.g.::
     INIT=pathfinder python benchmarks/geo_probe.py 300 medium         # seed 0
     INIT=pathfinder SEED=1 python benchmarks/geo_probe.py 300 medium
     INIT=jitter python benchmarks/geo_probe.py 300 medium   # same route, PyMC's starts
+    INIT=pathfinder MASS=pathfinder WARMUP=150 python benchmarks/geo_probe.py 300 medium
+    CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder \\
+        python benchmarks/geo_probe.py 300 medium
 
 Arguments: warmup = draws per chain, then the panel: K_true of the geo tier's
 10-geo data (default 2) or ``medium`` (PyMC Labs' medium size of
@@ -27,8 +30,14 @@ each chain at its own draw of a multi-path Pathfinder approximation
 with NumPyro on PyMC's JAX log density (see ``sample_from_starts``);
 ``INIT_CACHE=FILE`` keeps those starts for the next probe of the same panel.
 ``INIT=jitter`` runs the same NumPyro route from PyMC's default (jittered)
-starts, for a comparison on equal terms.
-``SEED`` (default 0) seeds the sampler and Pathfinder.
+starts, for a comparison on equal terms. On that route, ``MASS=pathfinder``
+starts NUTS's diagonal mass matrix at the Pathfinder draws' variance (instead
+of the identity; still adapted), ``WARMUP`` sets the warmup draws apart from
+the draws, ``CHAIN_METHOD=processes`` runs the chains in two processes (two
+chains each, one after the other), and ``CHAIN_METHOD=parallel`` with
+``XLA_FLAGS`` as above runs them side by side in NumPyro.
+``SEED`` (default 0) seeds the sampler and Pathfinder; ``DRAWS_OUT=FILE``
+writes that route's draws and per-draw stats to a netCDF file.
 
 Besides time, memory and each chain's step size, the probe prints where a
 chain whose step size is far below the others' sits: the posterior
@@ -53,6 +62,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 #: A chain counts as slow when its step size is below this fraction of the
 #: largest chain's.
 SLOW_STEP = 0.25
+
+#: Name prefixes of the parameters that do not depend on how the mixture
+#: labels its components (on either scale: ``saturation_beta`` or
+#: ``saturation_beta_log__``).
+LABEL_INVARIANT = (
+    "saturation_beta",
+    "adstock_alpha",
+    "intercept_contribution",
+    "y_sigma",
+    "gamma_",
+)
 
 
 def peak_mb() -> float:
@@ -121,8 +141,8 @@ def medium_model(slope_cap: float | None = None):
     return mmm, X, y
 
 
-def pathfinder_initvals(model, chains: int, seed: int = 0) -> list[dict]:
-    """One start per chain: distinct draws of a multi-path Pathfinder fit."""
+def pathfinder_draws(model, seed: int = 0) -> dict[str, np.ndarray]:
+    """Draws of a multi-path Pathfinder fit, by free variable, draws first."""
     import pymc_extras as pmx
 
     start = time.time()
@@ -135,15 +155,36 @@ def pathfinder_initvals(model, chains: int, seed: int = 0) -> list[dict]:
         vectorize_postprocessing=False,
     )
     posterior = approx["posterior"]
-    picks = np.random.default_rng(seed).choice(
-        posterior.sizes["draw"], size=chains, replace=False
-    )
-    names = [rv.name for rv in model.free_RVs]
     print(f"pathfinder {time.time() - start:.0f} s", flush=True)
-    return [
-        {name: posterior[name].isel(chain=0, draw=int(i)).values for name in names}
-        for i in picks
-    ]
+    return {rv.name: posterior[rv.name].isel(chain=0).values for rv in model.free_RVs}
+
+
+def pathfinder_initvals(
+    draws: dict[str, np.ndarray], chains: int, seed: int = 0
+) -> list[dict]:
+    """One start per chain: distinct draws of :func:`pathfinder_draws`."""
+    n_draws = len(next(iter(draws.values())))
+    picks = np.random.default_rng(seed).choice(n_draws, size=chains, replace=False)
+    return [{name: x[int(i)] for name, x in draws.items()} for i in picks]
+
+
+def _to_sampler_scale(model, value_var):
+    """A function taking a value of ``value_var``'s variable to the sampler's scale."""
+    import pytensor
+    from pytensor.xtensor.type import XTensorType
+
+    rv = model.values_to_rvs[value_var]
+    transform = model.rvs_to_transforms.get(rv)
+    if transform is None:
+        return lambda value: np.asarray(value, dtype=value_var.dtype)
+    x = rv.type()
+    forward = transform.forward(x, *rv.owner.inputs)
+    if isinstance(rv.type, XTensorType):
+        forward = forward.values
+    function = pytensor.function([x], forward)
+    return lambda value: np.asarray(
+        function(np.asarray(value, dtype=rv.dtype)), dtype=value_var.dtype
+    )
 
 
 def unconstrained_starts(model, points: list[dict]) -> list[np.ndarray]:
@@ -152,29 +193,30 @@ def unconstrained_starts(model, points: list[dict]) -> list[np.ndarray]:
     One array per value variable, chains first, in ``model.value_vars`` order:
     the ``init_params`` of a NumPyro NUTS run on PyMC's JAX log density.
     """
-    import pytensor.tensor as pt
-    from pytensor.xtensor import as_xtensor
-    from pytensor.xtensor.type import XTensorType
-
     starts = []
     for value_var in model.value_vars:
-        rv = model.values_to_rvs[value_var]
-        transform = model.rvs_to_transforms.get(rv)
-        per_chain = []
-        for point in points:
-            value = np.asarray(point[rv.name], dtype=value_var.dtype)
-            if transform is not None:
-                labelled = isinstance(rv.type, XTensorType)
-                symbolic = (
-                    as_xtensor(value, dims=rv.type.dims)
-                    if labelled
-                    else pt.as_tensor(value)
-                )
-                forward = transform.forward(symbolic, *rv.owner.inputs)
-                value = (forward.values if labelled else forward).eval()
-            per_chain.append(np.asarray(value, dtype=value_var.dtype))
-        starts.append(np.stack(per_chain))
+        forward = _to_sampler_scale(model, value_var)
+        name = model.values_to_rvs[value_var].name
+        starts.append(np.stack([forward(point[name]) for point in points]))
     return starts
+
+
+def inverse_mass_diagonal(model, draws: dict[str, np.ndarray]) -> np.ndarray:
+    """Variance of ``draws`` on the sampler's scale, flat as NumPyro orders it.
+
+    ``draws``: constrained values by free variable, draws first (as from
+    :func:`pathfinder_draws`). The order is that of ``init_params`` from
+    :func:`unconstrained_starts` raveled and joined: a diagonal inverse mass
+    matrix for NUTS on PyMC's JAX log density.
+    """
+    n_draws = len(next(iter(draws.values())))
+    points = [{name: x[i] for name, x in draws.items()} for i in range(n_draws)]
+    return np.concatenate(
+        [
+            x.reshape(n_draws, -1).var(axis=0)
+            for x in unconstrained_starts(model, points)
+        ]
+    )
 
 
 def jittered_starts(model, chains: int, seed: int = 0) -> list[np.ndarray]:
@@ -192,13 +234,25 @@ def jittered_starts(model, chains: int, seed: int = 0) -> list[np.ndarray]:
     return [np.stack([p[v.name] for p in points]) for v in model.value_vars]
 
 
-def sample_from_starts(model, starts: list[np.ndarray], draws: int, seed: int = 0):
+def sample_from_starts(
+    model,
+    starts: list[np.ndarray],
+    draws: int,
+    seed: int = 0,
+    warmup: int | None = None,
+    inverse_mass: np.ndarray | None = None,
+    chain_method: str = "sequential",
+):
     """NumPyro NUTS on PyMC's JAX log density, chains started at ``starts``.
 
     What ``pm.sample(nuts_sampler="numpyro", initvals=...)`` would run, were
     numeric ``initvals`` accepted for transformed labelled (``pymc.dims``)
-    variables: PyMC 6.3 raises a ``TypeError`` for them. Chains one after the
-    other, target_accept 0.95; prints the warmup's time and steps. Returns
+    variables: PyMC 6.3 raises a ``TypeError`` for them. target_accept 0.95,
+    ``warmup`` warmup draws (default ``draws``); ``inverse_mass``: NUTS's
+    initial diagonal inverse mass matrix (default identity), adapted from
+    there; ``chain_method``: NumPyro's (``"parallel"`` needs a host device
+    per chain, see ``XLA_FLAGS`` above). Prints the warmup's time and steps.
+    Returns
     ``(draws, stats)``: the draws on the sampler's scale as an
     ``xarray.Dataset`` named by value variable, dims (chain, draw, ...), and
     NumPyro's extra fields under PyMC's ``sample_stats`` names (``n_steps``,
@@ -212,11 +266,15 @@ def sample_from_starts(model, starts: list[np.ndarray], draws: int, seed: int = 
     # negative_logp=False gives minus the log density: NumPyro's potential.
     potential = get_jaxified_logp(model, negative_logp=False)
     mcmc = MCMC(
-        NUTS(potential_fn=potential, target_accept_prob=0.95),
-        num_warmup=draws,
+        NUTS(
+            potential_fn=potential,
+            target_accept_prob=0.95,
+            inverse_mass_matrix=inverse_mass,
+        ),
+        num_warmup=draws if warmup is None else warmup,
         num_samples=draws,
         num_chains=len(starts[0]),
-        chain_method="sequential",
+        chain_method=chain_method,
         progress_bar=False,
     )
     keys = jax.random.split(jax.random.PRNGKey(seed), len(starts[0]))
@@ -283,41 +341,130 @@ def far_coordinates(posterior, slow: np.ndarray, n: int = 12) -> list[str]:
     return [f"{d:8.1f} sd  {text}" for d, text in sorted(rows, reverse=True)[:n]]
 
 
+def probe_model(panel: str, draws: int):
+    """The panel named on the command line: ``(mmm, X, y)``."""
+    if panel == "medium":
+        cap = os.environ.get("SLOPE_CAP")
+        return medium_model(float(cap) if cap else None)
+    return geo_tier_model(draws, panel)
+
+
+def frozen_model(mmm, X, y):
+    """The MMM's PyMC model, dims and data as constants: JAX needs static shapes."""
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    mmm.build_model(X, y)
+    return freeze_dims_and_data(mmm.model)
+
+
+def _chains_in_this_process(panel, draws, starts, seed, warmup, inverse_mass):
+    """One worker's share of :func:`sample_in_processes`: rebuild, then sample."""
+    model = frozen_model(*probe_model(panel, draws))
+    result = sample_from_starts(
+        model, starts, draws, seed=seed, warmup=warmup, inverse_mass=inverse_mass
+    )
+    print(f"worker peak {peak_mb():.0f} MB", flush=True)
+    return result
+
+
+def sample_in_processes(
+    panel: str,
+    starts: list[np.ndarray],
+    draws: int,
+    seed: int = 0,
+    warmup: int | None = None,
+    inverse_mass: np.ndarray | None = None,
+    workers: int = 2,
+):
+    """:func:`sample_from_starts` with the chains split over ``workers`` processes.
+
+    Each process rebuilds the panel's model and runs its chains one after the
+    other (as PyMC runs its own NUTS: a process per chain). NumPyro's parallel
+    chains on CPU host devices were the alternative; their memory grew by
+    about 30 MB a second on the medium size until they had to be stopped.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import xarray as xr
+
+    shares = np.array_split(np.arange(len(starts[0])), workers)
+    with ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        futures = [
+            pool.submit(
+                _chains_in_this_process,
+                panel,
+                draws,
+                [x[share] for x in starts],
+                seed * workers + i,
+                warmup,
+                inverse_mass,
+            )
+            for i, share in enumerate(shares)
+        ]
+        results = [future.result() for future in futures]
+    posterior = xr.concat([draws_ds for draws_ds, _ in results], dim="chain")
+    stats = {
+        name: np.concatenate([fields[name] for _, fields in results])
+        for name in results[0][1]
+    }
+    return posterior, stats
+
+
 def main() -> None:
     draws = int(sys.argv[1])
     panel = sys.argv[2] if len(sys.argv) > 2 else "2"
-    if panel == "medium":
-        cap = os.environ.get("SLOPE_CAP")
-        mmm, X, y = medium_model(float(cap) if cap else None)
-    else:
-        mmm, X, y = geo_tier_model(draws, panel)
+    mmm, X, y = probe_model(panel, draws)
     seed = int(os.environ.get("SEED", "0"))
     threading.Thread(target=watch_memory, daemon=True).start()
     start = time.time()
     init = os.environ.get("INIT")
     if init in ("pathfinder", "jitter"):
-        from pymc.model.transform.optimization import freeze_dims_and_data
-
-        mmm.build_model(X, y)
-        # Dims and data as constants: JAX needs static shapes.
-        model = freeze_dims_and_data(mmm.model)
+        model = frozen_model(mmm, X, y)
         saved = os.environ.get("INIT_CACHE")
+        inverse_mass = None
         if init == "jitter":
             starts = jittered_starts(model, chains=4, seed=seed)
         else:
-            if saved and Path(saved).is_file():  # an earlier probe's starts
-                points = pickle.loads(Path(saved).read_bytes())
+            if saved and Path(saved).is_file():  # an earlier probe's draws
+                approx = pickle.loads(Path(saved).read_bytes())
             else:
-                points = pathfinder_initvals(model, chains=4, seed=seed)
+                approx = pathfinder_draws(model, seed=seed)
                 if saved:
-                    Path(saved).write_bytes(pickle.dumps(points))
-            starts = unconstrained_starts(model, points)
+                    Path(saved).write_bytes(pickle.dumps(approx))
+            starts = unconstrained_starts(
+                model, pathfinder_initvals(approx, chains=4, seed=seed)
+            )
+            if os.environ.get("MASS") == "pathfinder":
+                inverse_mass = inverse_mass_diagonal(model, approx)
+        warmup = int(os.environ["WARMUP"]) if os.environ.get("WARMUP") else None
+        chain_method = os.environ.get("CHAIN_METHOD", "sequential")
         fit_start = time.time()
-        posterior, stats = sample_from_starts(model, starts, draws, seed=seed)
+        if chain_method == "processes":
+            posterior, stats = sample_in_processes(
+                panel, starts, draws, seed, warmup, inverse_mass
+            )
+        else:
+            posterior, stats = sample_from_starts(
+                model,
+                starts,
+                draws,
+                seed=seed,
+                warmup=warmup,
+                inverse_mass=inverse_mass,
+                chain_method=chain_method,
+            )
         sampling = time.time() - fit_start
         print(f"fit {time.time() - start:.0f} s (sampling {sampling:.0f} s)")
-        print(f"peak {peak_mb():.0f} MB")
-        report(posterior, stats)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak {peak_mb():.0f} MB (largest worker process {children:.0f} MB)")
+        report(posterior, stats, sampling)
+        if os.environ.get("DRAWS_OUT"):  # for a look at one chain afterwards
+            posterior.assign(
+                {name: (("chain", "draw"), x) for name, x in stats.items()}
+            ).to_netcdf(os.environ["DRAWS_OUT"])
         return
     mmm.fit(
         X,
@@ -333,14 +480,21 @@ def main() -> None:
         nuts_sampler_kwargs=json.loads(os.environ.get("NUTS_KW", "{}")),
     )
     print(f"fit {time.time() - start:.0f} s, peak {peak_mb():.0f} MB")
-    report(mmm.idata.posterior, mmm.idata.sample_stats)
+    report(
+        mmm.idata.posterior,
+        mmm.idata.sample_stats,
+        mmm.idata.posterior.attrs.get("sampling_time"),
+    )
 
 
-def report(posterior, stats) -> None:
+def report(posterior, stats, sampling_seconds: float | None = None) -> None:
     """Print each chain's step size, steps, divergences; where slow chains sit.
 
     ``stats``: ``n_steps``, ``step_size`` and ``diverging`` by (chain, draw),
-    as in PyMC's ``sample_stats``.
+    as in PyMC's ``sample_stats``. Also the lowest bulk ESS of the
+    label-invariant parameters (:data:`LABEL_INVARIANT`) and, given the
+    sampling time (warmup and draws), the time to 1,000 bulk ESS as
+    ``growth.py`` defines it.
     """
     import arviz as az
 
@@ -350,6 +504,15 @@ def report(posterior, stats) -> None:
     print("divergences by chain", np.asarray(stats["diverging"]).sum(1))
     rhat = az.rhat(posterior, sample_dims=["chain", "draw"])
     print("largest R-hat", {k: round(float(v.max()), 3) for k, v in rhat.items()})
+    invariant = [
+        name for name in posterior.data_vars if name.startswith(LABEL_INVARIANT)
+    ]
+    if invariant:
+        ess = az.ess(posterior[invariant], method="bulk")
+        lowest = min(float(ess[name].min()) for name in invariant)
+        print("lowest bulk ESS", {k: round(float(v.min())) for k, v in ess.items()})
+        if sampling_seconds is not None:
+            print(f"time to 1,000 bulk ESS {sampling_seconds * 1000 / lowest:.0f} s")
     if "saturation_weights_sigma" in posterior:
         sigma = posterior["saturation_weights_sigma"].mean("draw").values
         print("geo-share spread (weights_sigma) by chain", sigma.round(3))

@@ -61,3 +61,26 @@ def test_unconstrained_starts_put_each_chain_at_its_point_on_the_sampler_scale()
         start = [x[chain] for x in starts]
         expected = logp({name: x[chain] for name, x in by_name.items()})
         np.testing.assert_allclose(-float(minus_logp(start)), expected, rtol=1e-10)
+
+
+def test_inverse_mass_diagonal_is_the_draws_variance_in_the_samplers_order():
+    import pymc as pm
+    import pymc.dims as pmd
+
+    with pm.Model(coords={"g": range(2)}) as model:
+        pmd.Normal("mu", dims="g")
+        pmd.HalfNormal("scale", dims="g")
+    rng = np.random.default_rng(0)
+    draws = {
+        "mu": rng.normal([0.0, 5.0], [1.0, 3.0], size=(400, 2)),
+        "scale": np.exp(rng.normal([0.0, 1.0], [0.5, 0.1], size=(400, 2))),
+    }
+    diagonal = geo_probe.inverse_mass_diagonal(model, draws)
+    order = [v.name for v in model.value_vars]
+    variance = {
+        "mu": draws["mu"].var(axis=0),
+        "scale_log__": np.log(draws["scale"]).var(axis=0),
+    }
+    np.testing.assert_allclose(diagonal, np.concatenate([variance[n] for n in order]))
+    # the log scale's spread, not the scale's: 0.5 and 0.1 by construction
+    np.testing.assert_allclose(np.sqrt(variance["scale_log__"]), [0.5, 0.1], rtol=0.1)
