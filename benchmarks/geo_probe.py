@@ -14,18 +14,20 @@ Run from the repository root, e.g.::
     INIT=pathfinder python benchmarks/geo_probe.py 300 medium         # seed 0
     INIT=pathfinder SEED=1 python benchmarks/geo_probe.py 300 medium
     INIT=jitter python benchmarks/geo_probe.py 300 medium   # same route, PyMC's starts
-    INIT=pathfinder MASS=pathfinder WARMUP=150 python benchmarks/geo_probe.py 300 medium
+    INIT=pathfinder MASS=pathfinder python benchmarks/geo_probe.py 300 medium
     CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder \\
         python benchmarks/geo_probe.py 300 medium
+    CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder WARMUP=300 \\
+        python benchmarks/geo_probe.py 1000 medium  # 4 x (300 + 1,000)
 
-Arguments: warmup = draws per chain, then the panel: K_true of the geo tier's
-10-geo data (default 2) or ``medium`` (PyMC Labs' medium size of
-``benchmarks/growth.py``: 156 weeks, 8 geos, 8 channels, default priors,
-``LaggedGeometricAdstock``; ``SLOPE_CAP`` truncates the prior of each
-channel's mean slope above at that slope). ``NUTS_KW`` is JSON passed as
-``nuts_sampler_kwargs``; ``XLA_FLAGS`` with 4 host devices runs the 4 chains
-in parallel (without it, one after the other). ``INIT=pathfinder`` starts
-each chain at its own draw of a multi-path Pathfinder approximation
+Arguments: draws per chain (also the warmup unless ``WARMUP`` says), then the
+panel: K_true of the geo tier's 10-geo data (default 2) or ``medium`` (PyMC
+Labs' medium size of ``benchmarks/growth.py``: 156 weeks, 8 geos, 8 channels,
+default priors, ``LaggedGeometricAdstock``; ``SLOPE_CAP`` truncates the prior
+of each channel's mean slope above at that slope). ``NUTS_KW`` is JSON passed
+as ``nuts_sampler_kwargs``; ``XLA_FLAGS`` with 4 host devices runs the 4
+chains in parallel (without it, one after the other). ``INIT=pathfinder``
+starts each chain at its own draw of a multi-path Pathfinder approximation
 (``pymc_extras.fit_pathfinder``) instead of PyMC's initial point, and samples
 with NumPyro on PyMC's JAX log density (see ``sample_from_starts``);
 ``INIT_CACHE=FILE`` keeps those starts for the next probe of the same panel.
@@ -35,9 +37,9 @@ starts NUTS's diagonal mass matrix at the Pathfinder draws' variance (instead
 of the identity; still adapted), ``WARMUP`` sets the warmup draws apart from
 the draws, ``CHAIN_METHOD=processes`` runs the chains in two processes (two
 chains each, one after the other), and ``CHAIN_METHOD=parallel`` with
-``XLA_FLAGS`` as above runs them side by side in NumPyro.
-``SEED`` (default 0) seeds the sampler and Pathfinder; ``DRAWS_OUT=FILE``
-writes that route's draws and per-draw stats to a netCDF file.
+``XLA_FLAGS`` as above runs them side by side in NumPyro. ``SEED`` (default 0)
+seeds the sampler and Pathfinder; ``DRAWS_OUT=FILE`` writes that route's draws
+and per-draw stats to a netCDF file.
 
 Besides time, memory and each chain's step size, the probe prints where a
 chain whose step size is far below the others' sits: the posterior
@@ -381,7 +383,7 @@ def sample_in_processes(
     Each process rebuilds the panel's model and runs its chains one after the
     other (as PyMC runs its own NUTS: a process per chain). NumPyro's parallel
     chains on CPU host devices were the alternative; their memory grew by
-    about 30 MB a second on the medium size until they had to be stopped.
+    about 33 MB a second on the medium size until they had to be stopped.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
