@@ -19,12 +19,17 @@ Run from the repository root, e.g.::
         python benchmarks/geo_probe.py 300 medium
     CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder WARMUP=300 \\
         python benchmarks/geo_probe.py 1000 medium  # 4 x (300 + 1,000)
+    CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder WARMUP=150 \\
+        python benchmarks/geo_probe.py 1000 medium  # stopped, see results
+    CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder SLOPE_BOUND=10 \\
+        python benchmarks/geo_probe.py 300 medium  # slopes held below 10
 
 Arguments: draws per chain (also the warmup unless ``WARMUP`` says), then the
 panel: K_true of the geo tier's 10-geo data (default 2) or ``medium`` (PyMC
 Labs' medium size of ``benchmarks/growth.py``: 156 weeks, 8 geos, 8 channels,
 default priors, ``LaggedGeometricAdstock``; ``SLOPE_CAP`` truncates the prior
-of each channel's mean slope above at that slope). ``NUTS_KW`` is JSON passed
+of each channel's mean slope above at that slope, ``SLOPE_BOUND`` holds every
+component's slope below it). ``NUTS_KW`` is JSON passed
 as ``nuts_sampler_kwargs``; ``XLA_FLAGS`` with 4 host devices runs the 4
 chains in parallel (without it, one after the other). ``INIT=pathfinder``
 starts each chain at its own draw of a multi-path Pathfinder approximation
@@ -112,12 +117,41 @@ def geo_tier_model(draws: int, k_true: str):
     return mmm, X_train, y_train
 
 
-def medium_model(slope_cap: float | None = None):
+def bounded_pooled_slope(bound: float, sharpness: float = 4.0, **priors):
+    """``PooledSlope`` whose every component's slope stays below ``bound``.
+
+    The pooled log-slope ``a`` (mean plus spread times offset, as in
+    ``PooledSlope``) passes through a smooth minimum with ``log(bound)``:
+    ``a - softplus(sharpness * (a - log bound)) / sharpness``. Slopes well
+    below the bound are unchanged (slope 4 under bound 10 becomes 3.98),
+    slopes above it level off at the bound. Probe only: it tries whether
+    removing the near-step curves (slopes in the hundreds, reached through
+    the per-component offsets) changes the warmup's cost. ``priors``: passed
+    to ``PooledSlope`` (``log_mu``, ``log_sigma``).
+    """
+    import pymc.dims as pmd
+    import pytensor.xtensor as ptx
+
+    from pmm_mixture.priors import PooledSlope
+
+    class BoundedPooledSlope(PooledSlope):
+        def _build(self, name, n_components):
+            unbounded = super()._build(f"{name}_unbounded", n_components)
+            log_slope = ptx.math.log(unbounded)
+            excess = ptx.math.softplus(sharpness * (log_slope - np.log(bound)))
+            slope = ptx.math.exp(log_slope - excess / sharpness)
+            return pmd.Deterministic(name, slope, dims=self.dims)
+
+    return BoundedPooledSlope(**priors)
+
+
+def medium_model(slope_cap: float | None = None, slope_bound: float | None = None):
     """growth.py's medium-size K = 5 fit, as ``growth.py fit`` builds it.
 
     ``slope_cap``: truncate the prior of each channel's mean slope
     (``PooledSlope``'s ``log_mu``, default ``Normal(log 1.5, 0.35)``) above
-    at this slope; ``None``: the default priors.
+    at this slope; ``slope_bound``: hold every component's slope below it
+    (:func:`bounded_pooled_slope`); ``None``: the default priors.
     """
     os.environ.setdefault("XLA_FLAGS", "")  # growth.py would ask for 4 devices
     import growth
@@ -138,6 +172,10 @@ def medium_model(slope_cap: float | None = None):
         )
         saturation = MixtureHillSaturation(
             n_components=5, priors={"slope": PooledSlope(log_mu=log_mu)}
+        )
+    if slope_bound is not None:
+        saturation = MixtureHillSaturation(
+            n_components=5, priors={"slope": bounded_pooled_slope(slope_bound)}
         )
     mmm = growth.make_mmm(size, "mixture_k5", data, "lags", saturation=saturation)
     return mmm, X, y
@@ -346,8 +384,10 @@ def far_coordinates(posterior, slow: np.ndarray, n: int = 12) -> list[str]:
 def probe_model(panel: str, draws: int):
     """The panel named on the command line: ``(mmm, X, y)``."""
     if panel == "medium":
-        cap = os.environ.get("SLOPE_CAP")
-        return medium_model(float(cap) if cap else None)
+        cap, bound = os.environ.get("SLOPE_CAP"), os.environ.get("SLOPE_BOUND")
+        return medium_model(
+            float(cap) if cap else None, float(bound) if bound else None
+        )
     return geo_tier_model(draws, panel)
 
 

@@ -84,3 +84,21 @@ def test_inverse_mass_diagonal_is_the_draws_variance_in_the_samplers_order():
     np.testing.assert_allclose(diagonal, np.concatenate([variance[n] for n in order]))
     # the log scale's spread, not the scale's: 0.5 and 0.1 by construction
     np.testing.assert_allclose(np.sqrt(variance["scale_log__"]), [0.5, 0.1], rtol=0.1)
+
+
+def test_bounded_pooled_slope_keeps_small_slopes_and_caps_large_ones():
+    import pymc as pm
+    from pymc_extras.prior import Prior
+
+    coords = {"channel": ["a", "b"], "component": range(5)}
+    wide = {"log_mu": Prior("Normal", mu=2.0, sigma=1.0)}
+    with pm.Model(coords=coords) as model:
+        geo_probe.bounded_pooled_slope(10.0, **wide).create_variable("slope")
+    draws = pm.draw(
+        [model["slope"], model["slope_unbounded"]], draws=2000, random_seed=3
+    )
+    bounded, unbounded = (np.asarray(d) for d in draws)
+    assert (unbounded > 30).mean() > 0.05  # the prior does reach far past 10
+    assert bounded.max() < 10.0
+    small = unbounded < 3.0
+    np.testing.assert_allclose(bounded[small], unbounded[small], rtol=0.01)
