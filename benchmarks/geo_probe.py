@@ -23,6 +23,7 @@ Run from the repository root, e.g.::
         python benchmarks/geo_probe.py 1000 medium  # stopped, see results
     CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder SLOPE_BOUND=10 \\
         python benchmarks/geo_probe.py 300 medium  # slopes held below 10
+    python benchmarks/geo_probe.py compare A.nc B.nc  # two DRAWS_OUT files
 
 Arguments: draws per chain (also the warmup unless ``WARMUP`` says), then the
 panel: K_true of the geo tier's 10-geo data (default 2) or ``medium`` (PyMC
@@ -44,7 +45,9 @@ the draws, ``CHAIN_METHOD=processes`` runs the chains in two processes (two
 chains each, one after the other), and ``CHAIN_METHOD=parallel`` with
 ``XLA_FLAGS`` as above runs them side by side in NumPyro. ``SEED`` (default 0)
 seeds the sampler and Pathfinder; ``DRAWS_OUT=FILE`` writes that route's draws
-and per-draw stats to a netCDF file.
+and per-draw stats to a netCDF file; ``compare`` prints how far the
+label-invariant posterior means of two such files lie apart
+(:func:`posterior_shift`).
 
 Besides time, memory and each chain's step size, the probe prints where a
 chain whose step size is far below the others' sits: the posterior
@@ -381,6 +384,26 @@ def far_coordinates(posterior, slow: np.ndarray, n: int = 12) -> list[str]:
     return [f"{d:8.1f} sd  {text}" for d, text in sorted(rows, reverse=True)[:n]]
 
 
+def posterior_shift(a, b) -> dict[str, float]:
+    """Largest shift of a label-invariant posterior mean between two runs.
+
+    ``a``, ``b``: draws of two probes of the same panel (``DRAWS_OUT``
+    files, sampler-scale value variables). For each parameter in
+    :data:`LABEL_INVARIANT` that both hold, the largest difference of
+    posterior means over its coordinates, in units of the two runs' pooled
+    posterior sd.
+    """
+    shifts = {}
+    for name in a.data_vars:
+        if not name.startswith(LABEL_INVARIANT) or name not in b:
+            continue
+        x, y = a[name].values, b[name].values
+        flat = [v.reshape(-1, *v.shape[2:]) for v in (x, y)]
+        sd = np.sqrt((flat[0].var(0) + flat[1].var(0)) / 2)
+        shifts[name] = float((np.abs(flat[0].mean(0) - flat[1].mean(0)) / sd).max())
+    return shifts
+
+
 def probe_model(panel: str, draws: int):
     """The panel named on the command line: ``(mmm, X, y)``."""
     if panel == "medium":
@@ -456,6 +479,13 @@ def sample_in_processes(
 
 
 def main() -> None:
+    if sys.argv[1] == "compare":  # two DRAWS_OUT files
+        import xarray as xr
+
+        a, b = (xr.open_dataset(path) for path in sys.argv[2:4])
+        for name, shift in posterior_shift(a, b).items():
+            print(f"{name}: largest shift of a posterior mean {shift:.2f} sd")
+        return
     draws = int(sys.argv[1])
     panel = sys.argv[2] if len(sys.argv) > 2 else "2"
     mmm, X, y = probe_model(panel, draws)

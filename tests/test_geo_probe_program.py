@@ -102,3 +102,20 @@ def test_bounded_pooled_slope_keeps_small_slopes_and_caps_large_ones():
     assert bounded.max() < 10.0
     small = unbounded < 3.0
     np.testing.assert_allclose(bounded[small], unbounded[small], rtol=0.01)
+
+
+def test_posterior_shift_is_the_largest_mean_difference_in_pooled_sd():
+    rng = np.random.default_rng(0)
+
+    def draws(beta_means):
+        beta = rng.normal(beta_means, 1.0, size=(4, 2000, 3))
+        return xr.Dataset(
+            {
+                "saturation_beta_log__": (("chain", "draw", "b"), beta),
+                "saturation_kappa_log_gap": (("chain", "draw"), beta[..., 0]),
+            }
+        )
+
+    shifts = geo_probe.posterior_shift(draws([0.0, 0.0, 0.0]), draws([0, 0.5, 2]))
+    assert set(shifts) == {"saturation_beta_log__"}  # kappa depends on labels
+    assert abs(shifts["saturation_beta_log__"] - 2.0) < 0.1
