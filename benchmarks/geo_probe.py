@@ -154,7 +154,8 @@ def medium_model(slope_cap: float | None = None, slope_bound: float | None = Non
     ``slope_cap``: truncate the prior of each channel's mean slope
     (``PooledSlope``'s ``log_mu``, default ``Normal(log 1.5, 0.35)``) above
     at this slope; ``slope_bound``: hold every component's slope below it
-    (:func:`bounded_pooled_slope`); ``None``: the default priors.
+    (:func:`bounded_pooled_slope`); given both, both apply; ``None``: the
+    default priors.
     """
     os.environ.setdefault("XLA_FLAGS", "")  # growth.py would ask for 4 devices
     import growth
@@ -166,20 +167,21 @@ def medium_model(slope_cap: float | None = None, slope_bound: float | None = Non
     size = growth.LABS["medium"]
     data, X, y = growth.make_data(size)
     saturation = None
+    slope_priors = {}
     if slope_cap is not None:
-        log_mu = Prior(
+        slope_priors["log_mu"] = Prior(
             "TruncatedNormal",
             mu=float(np.log(1.5)),
             sigma=0.35,
             upper=float(np.log(slope_cap)),
         )
-        saturation = MixtureHillSaturation(
-            n_components=5, priors={"slope": PooledSlope(log_mu=log_mu)}
+    if slope_cap is not None or slope_bound is not None:  # both: both apply
+        slope = (
+            PooledSlope(**slope_priors)
+            if slope_bound is None
+            else bounded_pooled_slope(slope_bound, **slope_priors)
         )
-    if slope_bound is not None:
-        saturation = MixtureHillSaturation(
-            n_components=5, priors={"slope": bounded_pooled_slope(slope_bound)}
-        )
+        saturation = MixtureHillSaturation(n_components=5, priors={"slope": slope})
     mmm = growth.make_mmm(size, "mixture_k5", data, "lags", saturation=saturation)
     return mmm, X, y
 
