@@ -393,7 +393,8 @@ def posterior_shift(a, b) -> dict[str, float]:
     files, sampler-scale value variables). For each parameter in
     :data:`LABEL_INVARIANT` that both hold, the largest difference of
     posterior means over its coordinates, in units of the two runs' pooled
-    posterior sd.
+    posterior sd (a coordinate constant in both runs counts as no shift, as
+    in :func:`far_coordinates`).
     """
     shifts = {}
     for name in a.data_vars:
@@ -402,7 +403,8 @@ def posterior_shift(a, b) -> dict[str, float]:
         x, y = a[name].values, b[name].values
         flat = [v.reshape(-1, *v.shape[2:]) for v in (x, y)]
         sd = np.sqrt((flat[0].var(0) + flat[1].var(0)) / 2)
-        shifts[name] = float((np.abs(flat[0].mean(0) - flat[1].mean(0)) / sd).max())
+        shift = np.abs(flat[0].mean(0) - flat[1].mean(0))
+        shifts[name] = float((shift / np.where(sd > 0, sd, np.inf)).max())
     return shifts
 
 
