@@ -23,6 +23,8 @@ Run from the repository root, e.g.::
         python benchmarks/geo_probe.py 1000 medium  # stopped, see results
     CHAIN_METHOD=processes INIT=pathfinder MASS=pathfinder SLOPE_BOUND=10 \\
         python benchmarks/geo_probe.py 300 medium  # slopes held below 10
+    CHAIN_METHOD=processes INIT=jitter WARMUP=300 SLOPE_BOUND=10 \\
+        python benchmarks/geo_probe.py 300 medium  # the bound, PyMC's starts
     python benchmarks/geo_probe.py compare A.nc B.nc  # two DRAWS_OUT files
 
 Arguments: draws per chain (also the warmup unless ``WARMUP`` says), then the
