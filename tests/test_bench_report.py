@@ -106,6 +106,11 @@ def test_compare_with_best_single_pairs_the_pointwise_elpd():
     assert seed1["regret_ratio_vs_best"] == pytest.approx(2.0)  # vs mixture_k1
     diff, _ = bm.elpd_difference(elpd["seed1-mixture_k5"], elpd["seed1-hill"])
     assert seed1["elpd_diff_vs_best"] == pytest.approx(diff)
+    # against its own one-curve model, whichever single curve is best
+    diff, se = bm.elpd_difference(elpd["seed1-mixture_k5"], elpd["seed1-mixture_k1"])
+    assert seed1["elpd_diff_vs_k1"] == pytest.approx(diff)
+    assert seed1["elpd_diff_se_vs_k1"] == pytest.approx(se)
+    assert seed1["elpd_diff_vs_k1"] != pytest.approx(seed1["elpd_diff_vs_best"])
     # no K=3 run for seed 1 (absent) or seed 2: not run, no crash
     assert table.loc[(1, "mixture_k3"), "status"] == "not run"
     assert np.isnan(table.loc[(1, "mixture_k3"), "regret_ratio_vs_best"])

@@ -603,12 +603,14 @@ def compare_with_best_single(
     regret), and the ELPD-LOO difference to the best single curve by ELPD
     with its paired SE, ``sqrt(n var(d_i))`` of the pointwise differences as
     for Hill (:func:`add_pairwise`). Positive differences favour the mixture.
-    A model of ``models`` with no row at all in ``runs`` (not part of the
-    tier, e.g. ``mixture_k3`` in the geo tier) is left out. Also the mean
-    curve error and its ratio to the best single curve's (lowest
-    curve error), and the share of channel fits with the true number of
-    distinct segments (``segments_exact_frac``). A model without a finished
-    run has ``status`` ``"not run"``.
+    The same difference to ``mixture_k1`` of the same data set
+    (``elpd_diff_vs_k1``, ``elpd_diff_se_vs_k1``) isolates what mixing
+    curves adds to the same parameterisation. A model of ``models`` with no
+    row at all in ``runs`` (not part of the tier, e.g. ``mixture_k3`` in the
+    geo tier) is left out. Also the mean curve error and its ratio to the
+    best single curve's (lowest curve error), and the share of channel fits
+    with the true number of distinct segments (``segments_exact_frac``). A
+    model without a finished run has ``status`` ``"not run"``.
     """
     from . import metrics as bm
 
@@ -638,6 +640,8 @@ def compare_with_best_single(
                 "elpd_diff_vs_best": np.nan,
                 "elpd_diff_se_vs_best": np.nan,
                 "elpd_diff_z_vs_best": np.nan,
+                "elpd_diff_vs_k1": np.nan,
+                "elpd_diff_se_vs_k1": np.nan,
                 "best_curve_model": b.best_curve_model,
                 "best_curve_err": b.best_curve_err,
                 "curve_err_mean": np.nan,
@@ -666,6 +670,12 @@ def compare_with_best_single(
                     row["elpd_diff_vs_best"] = diff
                     row["elpd_diff_se_vs_best"] = se
                     row["elpd_diff_z_vs_best"] = diff / se if se > 0 else np.nan
+                k1 = in_set[in_set["model"] == "mixture_k1"]
+                k1_elpd = None if k1.empty else elpd.get(k1.iloc[0].get("key", ""))
+                if ours is not None and k1_elpd is not None and model != "mixture_k1":
+                    diff, se = bm.elpd_difference(ours, k1_elpd)
+                    row["elpd_diff_vs_k1"] = diff
+                    row["elpd_diff_se_vs_k1"] = se
             rows.append(row)
     return pd.DataFrame(rows)
 
